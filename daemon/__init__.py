@@ -1,0 +1,1 @@
+"""The process and its edges: config, database, IMAP watcher, pipeline, scheduler, CLI."""

@@ -1,0 +1,1 @@
+"""What leaves the bureau: templates, the durable outbox and the SMTP relay."""

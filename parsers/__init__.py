@@ -1,0 +1,1 @@
+"""Pure readers of submission mail: bytes in, frozen records out (see parsers/types.py)."""
