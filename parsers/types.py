@@ -247,6 +247,8 @@ class ParsedMessage:
     reply_to: str = ""
     drafts: tuple[Draft, ...] = ()
     problems: tuple[Problem, ...] = ()
+    # False when the resource guard stopped the parse: only the headers were read.
+    complete: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,154 @@
+"""Engines, migrations and short transactions for the ledger (SQLite by default, PostgreSQL to scale out)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+# Every table must be on SQLModel.metadata whenever a database is used; the outbox model lives in
+# its own package and cannot be imported from daemon.models (that would be circular).
+import daemon.models  # noqa: F401 (registers the ledger tables)
+import outbox.table  # noqa: F401 (registers the outbox table)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# The revision a database created without migrations (SQLModel's create_all) is equivalent to.
+BASE_REVISION = "0001"
+# Any constant will do; every process upgrading the same PostgreSQL database must use the same one.
+_PG_UPGRADE_LOCK = 0x78696E62
+# Execution option: a SQLite transaction that does not take the write lock up front.
+_READONLY = "xinbao_readonly"
+
+__all__ = ["BASE_REVISION", "current_revision", "head_revision", "make_engine", "session", "upgrade"]
+
+
+def make_engine(url: str | sa.URL) -> Engine:
+    """An engine for a `sqlite:///path` or `postgresql+psycopg://` URL, configured for the daemon.
+
+    SQLite: WAL, a 10 s busy timeout, foreign keys on, synchronous=NORMAL (a commit survives the
+    process crashing; a power cut may lose the last commits but never corrupts the file); the file
+    and any directory made for it are private to the owner.
+    """
+    u = sa.make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+            _private_file(Path(u.database))
+        engine = sa.create_engine(u)
+        _sqlite_events(engine)
+        return engine
+    if u.drivername in ("postgresql", "postgres"):
+        # psycopg 3 is the driver we ship; SQLAlchemy's default for a bare scheme is psycopg2.
+        u = u.set(drivername="postgresql+psycopg")
+    # A long-running daemon outlives server restarts; test each pooled connection before use.
+    return sa.create_engine(u, pool_pre_ping=True)
+
+
+def _private_file(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        st = os.fstat(fd)
+        # Tighten a file we own that was made elsewhere; SQLite gives its -wal and -shm files
+        # the same mode as the database file.
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # sqlite3 before Python 3.12 begins transactions itself, and only before DML (so DDL and
+        # SELECTs run outside them); take that job over, see _on_begin. The PRAGMAs below then run
+        # outside any transaction, as journal_mode requires.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+        # another connection wrote in between (the busy timeout does not apply to that upgrade).
+        # Write transactions therefore take the write lock up front and wait their turn.
+        if conn.get_execution_options().get(_READONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
+    """One short transaction: commits when the block ends, rolls back if it raises.
+
+    Objects stay readable after the block (no expiry on commit). `readonly` only changes locking
+    on SQLite: the transaction does not take the write lock up front, so it never waits for the
+    daemon, and a write inside it may fail with "database is locked".
+    """
+    bind = engine.execution_options(**{_READONLY: True}) if readonly else engine
+    with Session(bind, expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+
+
+def _alembic_config(conn: sa.Connection) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(target: str | sa.URL | Engine) -> None:
+    """Bring the database to the newest revision (alembic `upgrade head`); a no-op when it is there.
+
+    Runs in one transaction. A database made before migrations existed (tables, no
+    alembic_version) is stamped at BASE_REVISION first and then upgraded.
+    """
+    engine = target if isinstance(target, Engine) else make_engine(target)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two processes upgrading at once (`xinbao init` beside a starting daemon) queue
+                # here instead of racing; the lock ends with the transaction.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_UPGRADE_LOCK})
+            cfg = _alembic_config(conn)
+            inspector = sa.inspect(conn)
+            if not inspector.has_table("alembic_version") and inspector.has_table("messages"):
+                command.stamp(cfg, BASE_REVISION)
+            command.upgrade(cfg, "head")
+    finally:
+        if not isinstance(target, Engine):
+            engine.dispose()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None before the first upgrade."""
+    with engine.execution_options(**{_READONLY: True}).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision this code knows."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return ScriptDirectory.from_config(cfg).get_current_head()

@@ -1,0 +1,200 @@
+"""Ledger queries the pipeline runs inside its own transaction: lookups and upserts, no decisions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from daemon import config
+from daemon.models import Message, MessageState, Person, PollState, Submission, SubmissionStatus, Unit
+
+# Brackets a unit name may be written with or without: 应急管理局（执法支队） = 应急管理局(执法支队).
+# Full-width forms become these under NFKC.
+_BRACKETS = "()[]{}【】〔〕〖〗〈〉《》「」『』"
+_UNIT_NOISE = re.compile(rf"[\s{re.escape(_BRACKETS)}]+")
+
+
+def normalize_unit_text(text: str) -> str:
+    """A unit name as compared: NFKC, without whitespace or brackets of either width."""
+    return _UNIT_NOISE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def normalize_title(title: str) -> str:
+    """A title as compared for replacement: NFKC, without whitespace, punctuation or symbols."""
+    text = unicodedata.normalize("NFKC", title)
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PSZC")
+
+
+def sync_units(
+    session: Session, units: Sequence[config.Unit], publicists: Sequence[config.Publicist]
+) -> None:
+    """Make units and publicists match config: upsert both, deactivate what config dropped.
+
+    Nothing is deleted, since submissions and scores refer to these rows. A person no longer
+    listed as a publicist keeps their row (they may be an author) but loses `is_publicist`.
+    """
+    existing = {u.name: u for u in session.exec(select(Unit))}
+    for cu in units:
+        row = existing.get(cu.name)
+        if row is None:
+            row = Unit(name=cu.name)
+            session.add(row)
+            existing[cu.name] = row
+        row.group = cu.group
+        row.aliases = list(cu.aliases)
+        row.active = True
+    listed = {cu.name for cu in units}
+    for name, row in existing.items():
+        if name not in listed:
+            row.active = False
+    session.flush()
+
+    kept: set[int] = set()
+    for cp in publicists:
+        unit_id = existing[cp.unit].id
+        assert unit_id is not None
+        person = session.exec(select(Person).where(Person.name == cp.name, Person.unit_id == unit_id)).first()
+        if person is None:
+            person = Person(name=cp.name, unit_id=unit_id)
+            session.add(person)
+        person.email = cp.email.strip()
+        person.phone = cp.phone or None
+        person.wechat = cp.wechat or None
+        person.is_publicist = True
+        session.flush()
+        assert person.id is not None
+        kept.add(person.id)
+    for person in session.exec(select(Person).where(col(Person.is_publicist).is_(True))):
+        if person.id not in kept:
+            person.is_publicist = False
+    session.flush()
+
+
+def unit_by_name_or_alias(session: Session, text: str, *, include_inactive: bool = False) -> Unit | None:
+    """The unit `text` names: exactly by name or alias first, then after normalize_unit_text."""
+    stmt = select(Unit).order_by(col(Unit.id))
+    if not include_inactive:
+        stmt = stmt.where(col(Unit.active).is_(True))
+    # Tens of units: matching aliases (a JSON list) in Python keeps SQLite and PostgreSQL alike.
+    units = list(session.exec(stmt))
+    wanted = text.strip()
+    for u in units:
+        if wanted == u.name or wanted in u.aliases:
+            return u
+    key = normalize_unit_text(text)
+    if not key:
+        return None
+    for u in units:
+        if key in {normalize_unit_text(n) for n in (u.name, *u.aliases)}:
+            return u
+    return None
+
+
+def publicist_by_email(session: Session, addr: str) -> Person | None:
+    """The registered publicist with this address; addresses compare case-insensitively."""
+    stmt = (
+        select(Person)
+        .where(sa.func.lower(Person.email) == addr.strip().lower(), col(Person.is_publicist).is_(True))
+        .order_by(col(Person.id))
+    )
+    return session.exec(stmt).first()
+
+
+def _same_unit(unit_id: int | None) -> sa.ColumnElement[bool]:
+    return col(Submission.unit_id).is_(None) if unit_id is None else col(Submission.unit_id) == unit_id
+
+
+def find_duplicate(session: Session, unit_id: int | None, text_hash: str) -> Submission | None:
+    """The earliest accepted submission from the same unit with the same text."""
+    stmt = (
+        select(Submission)
+        .where(
+            _same_unit(unit_id),
+            Submission.text_hash == text_hash,
+            Submission.status == SubmissionStatus.ACCEPTED,
+        )
+        .order_by(col(Submission.received_at), col(Submission.id))
+    )
+    return session.exec(stmt).first()
+
+
+def find_rejected_to_replace(
+    session: Session, unit_id: int | None, title: str, since: datetime
+) -> Submission | None:
+    """The latest rejected submission from the same unit, received at or after `since`, whose
+    title equals `title` once normalize_title is applied to both."""
+    key = normalize_title(title)
+    if not key:
+        return None
+    stmt = (
+        select(Submission)
+        .where(
+            _same_unit(unit_id),
+            Submission.status == SubmissionStatus.REJECTED,
+            col(Submission.received_at) >= since,
+        )
+        .order_by(col(Submission.received_at).desc(), col(Submission.id).desc())
+    )
+    for sub in session.exec(stmt):
+        if normalize_title(sub.title) == key:
+            return sub
+    return None
+
+
+def count_accepted(session: Session, unit_id: int, start: datetime, end: datetime) -> int:
+    """Accepted submissions of a unit received in [start, end)."""
+    stmt = (
+        select(sa.func.count())
+        .select_from(Submission)
+        .where(
+            Submission.unit_id == unit_id,
+            Submission.status == SubmissionStatus.ACCEPTED,
+            col(Submission.received_at) >= start,
+            col(Submission.received_at) < end,
+        )
+    )
+    return session.exec(stmt).one()
+
+
+def message_by_uid(session: Session, account: str, folder: str, uidvalidity: int, uid: int) -> Message | None:
+    """The row of one mailbox message, by its IMAP coordinates."""
+    stmt = select(Message).where(
+        Message.account == account,
+        Message.folder == folder,
+        Message.uidvalidity == uidvalidity,
+        Message.uid == uid,
+    )
+    return session.exec(stmt).first()
+
+
+def message_by_sha(session: Session, sha256: str) -> Message | None:
+    """The first row with these raw bytes (the same mail may arrive again, under another UID)."""
+    stmt = select(Message).where(Message.sha256 == sha256).order_by(col(Message.id))
+    return session.exec(stmt).first()
+
+
+def messages_in_states(
+    session: Session, states: Iterable[MessageState], *, account: str | None = None, folder: str | None = None
+) -> list[Message]:
+    """Messages in any of `states`, oldest row first (what a restart resumes)."""
+    stmt = select(Message).where(col(Message.state).in_(list(states)))
+    if account is not None:
+        stmt = stmt.where(Message.account == account)
+    if folder is not None:
+        stmt = stmt.where(Message.folder == folder)
+    return list(session.exec(stmt.order_by(col(Message.id))))
+
+
+def get_or_create_poll_state(session: Session, account: str, folder: str) -> PollState:
+    """The poll cursor of a folder, created empty (no UIDVALIDITY, last UID 0) on first use."""
+    state = session.get(PollState, (account, folder))
+    if state is None:
+        state = PollState(account=account, folder=folder)
+        session.add(state)
+        session.flush()
+    return state

@@ -1,0 +1,265 @@
+"""Replies the pipeline queues: receipts, rejections, unknown-sender notes, office alerts and digests.
+
+Everything here only *enqueues* (outbox rows in the caller's transaction); the relay sends.
+Replies go to the From address, never to Reply-To (a forged Reply-To must not harvest receipts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, col, select
+
+from daemon import ledger
+from daemon.config import Config
+from daemon.models import Message, Submission, SubmissionStatus, Unit
+from outbox.compose import compose
+from outbox.receipt import ReceiptContext, ReceiptDraft, mail_kind, receipt_mail, unknown_sender_mail
+from outbox.render import render
+from outbox.table import Outbox, enqueue
+from parsers.types import Code, ParsedMessage, Problem
+from scoring.periods import SHANGHAI, day_of, month_of, week_of
+
+if TYPE_CHECKING:
+    from daemon.pipeline import DraftDecision
+
+# The regulation's quotas (三、(一)1); the scoring profile will own them.
+WEEK_QUOTA = 1
+MONTH_QUOTA = 4
+_NO_REPLY_LOCALPARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply")
+
+_STATUS = {
+    SubmissionStatus.ACCEPTED: "accepted",
+    SubmissionStatus.DUPLICATE: "duplicate",
+    SubmissionStatus.REJECTED: "rejected",
+}
+
+
+def _domain(config: Config) -> str:
+    return (config.smtp.user or config.mailbox.user).rpartition("@")[2] or "xinbao.invalid"
+
+
+def _sender(config: Config) -> str:
+    return config.smtp.user or config.mailbox.user
+
+
+def _answerable(address: str) -> bool:
+    local = address.partition("@")[0].lower()
+    return bool(address) and "@" in address and not local.startswith(_NO_REPLY_LOCALPARTS)
+
+
+def answer(
+    s: Session,
+    config: Config,
+    msg: Message,
+    parsed: ParsedMessage,
+    pairs: Sequence[tuple[DraftDecision, Submission]],
+    general: Sequence[Problem],
+    *,
+    now: datetime,
+) -> None:
+    """Queue the one reply this message gets: receipt, rejection, or the unknown-sender note."""
+    to = parsed.from_addr
+    if not _answerable(to):
+        return
+    references = tuple(r for r in (*parsed.references, parsed.message_id) if r)
+    threading: dict[str, Any] = {"in_reply_to": parsed.message_id or None, "references": references}
+    common = {"to": to, "sender": _sender(config), "domain": _domain(config), "date": now, **threading}
+    if msg.outcome == "unverified":
+        key = f"unknown_sender|{msg.sha256[:16]}|{to}"
+        mail = unknown_sender_mail(
+            office_name=config.office.name,
+            subject=parsed.subject,
+            received_at=msg.internaldate,
+            key=key,
+            **common,
+        )
+        enqueue(
+            s,
+            key=key,
+            kind="unknown_sender",
+            recipient=to,
+            message=mail,
+            now=now,
+            cause_message_row_id=msg.id,
+        )
+        return
+    publicist = ledger.publicist_by_email(s, to)
+    unit = s.get(Unit, publicist.unit_id) if publicist else None
+    week, month = week_of(msg.internaldate), month_of(msg.internaldate)
+    counts = (0, 0)
+    if unit is not None and unit.id is not None:
+        counts = (
+            ledger.count_accepted(s, unit.id, week.start, week.end),
+            ledger.count_accepted(s, unit.id, month.start, month.end),
+        )
+    drafts = [_receipt_draft(d, sub) for d, sub in pairs]
+    ctx = ReceiptContext(
+        unit=unit.name if unit else None,
+        sender_name=parsed.from_name or (publicist.name if publicist else None),
+        received_at=msg.internaldate,
+        drafts=drafts,
+        week_label=f"第{int(week.label.rpartition('W')[2])}周",
+        week_count=counts[0],
+        week_quota=WEEK_QUOTA,
+        month_count=counts[1],
+        month_quota=MONTH_QUOTA,
+        message_problems=[(p.message, p.fix) for p in general if p.code != Code.UNKNOWN_SENDER],
+        office_name=config.office.name,
+        subject=parsed.subject,
+    )
+    kind = mail_kind(ctx)
+    key = f"{kind}|{msg.sha256[:16]}|{to}"
+    mail = receipt_mail(ctx, key=key, **common)
+    enqueue(s, key=key, kind=kind, recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
+
+
+def _receipt_draft(d: DraftDecision, sub: Submission) -> ReceiptDraft:
+    status = "replaced" if d.replaces is not None else _STATUS.get(d.status, "rejected")
+    authors = [(unit.name if unit else written, name) for name, written, unit in d.authors]
+    return ReceiptDraft(
+        number=sub.id if status != "rejected" else None,
+        title=d.draft.title,
+        authors=authors,
+        first_reviewer=d.draft.signoff.first_reviewer,
+        second_reviewer=d.draft.signoff.second_reviewer,
+        images=d.draft.images,
+        status=status,  # type: ignore[arg-type]
+        problems=[(p.message, p.fix) for p in d.problems],
+    )
+
+
+def rejected_in_thread(s: Session, parsed: ParsedMessage, unit: Unit) -> Submission | None:
+    """A rejected draft of this unit whose rejection this mail replies to (a corrected resubmission)."""
+    ids = [r for r in (parsed.in_reply_to, *parsed.references) if r]
+    if not ids:
+        return None
+    causes = s.exec(
+        select(Outbox.cause_message_row_id).where(col(Outbox.message_id).in_(ids), Outbox.kind == "rejection")
+    ).all()
+    cause_ids = [c for c in causes if c is not None]
+    if not cause_ids:
+        return None
+    stmt = (
+        select(Submission)
+        .where(
+            col(Submission.message_row_id).in_(cause_ids),
+            Submission.unit_id == unit.id,
+            Submission.status == SubmissionStatus.REJECTED,
+        )
+        .order_by(col(Submission.id))
+    )
+    return s.exec(stmt).first()
+
+
+def alert_office(
+    s: Session, config: Config, *, topic: str, title: str, text: str, details: Sequence[str], now: datetime
+) -> None:
+    """Queue one office alert per topic and office address (the topic makes the outbox key)."""
+    digest = hashlib.sha256(topic.encode()).hexdigest()[:16]
+    rendered = render(
+        "office/alert",
+        title=title,
+        text=text,
+        occurred_at=now,
+        details=list(details),
+        office_name=config.office.name,
+        today=now,
+    )
+    for to in config.office.emails:
+        key = f"alert|{digest}|{to}"
+        mail = compose(
+            sender=_sender(config),
+            sender_name=config.office.name,
+            to=to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            key=key,
+            domain=_domain(config),
+            auto_reply=False,
+            date=now,
+        )
+        enqueue(s, key=key, kind="alert", recipient=to, message=mail, now=now)
+
+
+def _described(msg: Message) -> list[str]:
+    return [
+        f"发件人：{msg.from_addr or '（未知）'}",
+        f"主题：{msg.subject or '（无）'}",
+        f"邮箱 UID：{msg.uid}",
+    ]
+
+
+def alert_poison(s: Session, config: Config, msg: Message, *, now: datetime) -> None:
+    alert_office(
+        s,
+        config,
+        topic=f"poison|{msg.sha256}",
+        title="有邮件多次处理失败，已停止处理",
+        text="报送邮箱中有一封邮件连续多次处理失败，系统已将其隔离，不再自动处理。请在网页邮箱中查看该邮件并人工登记。",
+        details=[*_described(msg), f"错误：{msg.last_error or '（无）'}"],
+        now=now,
+    )
+
+
+def alert_quarantine(
+    s: Session, config: Config, msg: Message, problems: Sequence[Problem], *, now: datetime
+) -> None:
+    alert_office(
+        s,
+        config,
+        topic=f"quarantine|{msg.sha256}",
+        title="有邮件超出处理限制，需人工核对",
+        text="报送邮箱中有一封邮件超出了系统的处理限制（处理超时或占用内存过多），已回复发件人并隔离，请人工核对。",
+        details=[*_described(msg), *(p.message for p in problems)],
+        now=now,
+    )
+
+
+def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days: int = 7) -> int:
+    """Queue the daily digest of mail from unregistered addresses for each finished day; idempotent."""
+    today = day_of(now)
+    since = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=SHANGHAI)
+    until = datetime.combine(today, datetime.min.time(), tzinfo=SHANGHAI)
+    rows = s.exec(
+        select(Message)
+        .where(Message.outcome == "unverified", Message.internaldate >= since, Message.internaldate < until)
+        .order_by(col(Message.internaldate))
+    ).all()
+    by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    for m in rows:
+        titles = s.exec(select(Submission.title).where(Submission.message_row_id == m.id)).all()
+        by_day[day_of(m.internaldate)].append(
+            {
+                "sender": m.from_addr,
+                "subject": m.subject or "",
+                "received_at": m.internaldate,
+                "titles": list(titles),
+            }
+        )
+    queued = 0
+    for day, items in sorted(by_day.items()):
+        rendered = render(
+            "office/unverified_digest", day=day, items=items, office_name=config.office.name, today=now
+        )
+        for to in config.office.emails:
+            key = f"unverified_digest|{day.isoformat()}|{to}"
+            mail = compose(
+                sender=_sender(config),
+                sender_name=config.office.name,
+                to=to,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                key=key,
+                domain=_domain(config),
+                auto_reply=False,
+                date=now,
+            )
+            queued += enqueue(s, key=key, kind="unverified_digest", recipient=to, message=mail, now=now)
+    return queued

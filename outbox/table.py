@@ -1,0 +1,139 @@
+"""The durable outbox table: one row per message to send, written in the transaction that caused it.
+
+A row holds the complete RFC 5322 message rendered at enqueue time, so what the relay sends is
+exactly what the caller decided, whatever changes later in templates or config. The unique `key`
+(`kind|period|recipient`) makes enqueueing idempotent: a notice for a period is never generated
+twice, and a message processed again after a crash finds its receipt already queued.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlmodel import Field, SQLModel
+
+# Row states. `ambiguous` is reserved for operator tooling: the relay itself never writes it, it
+# resends a row whose lease expired in `sending` as-is (see outbox/relay.py).
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+AMBIGUOUS = "ambiguous"
+STATES = (PENDING, SENDING, SENT, FAILED, AMBIGUOUS)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC, returned aware (UTC) on SQLite and PostgreSQL alike.
+
+    SQLite has no time zone type and would drop tzinfo, so values go in as naive UTC text (which
+    also sorts correctly as text); naive input is refused, since it would silently be read as UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the outbox stores aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Outbox(SQLModel, table=True):
+    """One outgoing message; the relay claims it (`sending`), sends it, then marks it `sent`."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("key", name="uq_outbox_key"),
+        sa.Index("ix_outbox_state", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str  # kind|period|recipient
+    kind: str
+    recipient: str
+    message_id: str
+    subject: str
+    raw: bytes = Field(sa_type=sa.LargeBinary)
+    state: str = PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # messages.id of the mail that caused this one; the migration adds the foreign key, because
+    # daemon/models.py cannot be imported here without a cycle.
+    cause_message_row_id: int | None = None
+
+
+# The Core table, for the relay's UPDATE statements (a typed handle on `Outbox.__table__`).
+OUTBOX_TABLE: sa.Table = SQLModel.metadata.tables["outbox"]
+
+
+def raw_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes on the wire: CRLF line ends, non-ASCII headers RFC 2047 encoded."""
+    return message.as_bytes(policy=SMTP)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    message: EmailMessage,
+    now: datetime,
+    cause_message_row_id: int | None = None,
+) -> bool:
+    """Queue `message` for `recipient` unless a row with `key` exists; True when a row was added.
+
+    Runs inside the caller's transaction and never commits: the row becomes visible exactly when
+    what caused it does.
+    """
+    values = {
+        "key": key,
+        "kind": kind,
+        "recipient": recipient,
+        "message_id": str(message["Message-ID"] or ""),
+        "subject": str(message["Subject"] or ""),
+        "raw": raw_bytes(message),
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "cause_message_row_id": cause_message_row_id,
+    }
+    # Flush first so the cause row (perhaps still pending in this session) exists for the FK.
+    session.flush()
+    table = OUTBOX_TABLE
+    conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        # RETURNING, not rowcount: psycopg may report -1 for an INSERT … ON CONFLICT.
+        return conn.execute(stmt.returning(table.c.id)).first() is not None
+    # Any other backend: a savepoint keeps the caller's transaction usable after the conflict.
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.insert(table).values(**values))
+    except sa.exc.IntegrityError:
+        return False
+    return True

@@ -1,0 +1,237 @@
+"""A polling pass end to end: real Dovecot (behind the 163-like proxy), aiosmtpd, SQLite ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from daemon.db import session
+from daemon.models import Message, MessageState, Submission, SubmissionStatus
+from daemon.runtime import Runtime, runtime
+from tests.daemon.bureau import CST, OFFICE, Clock, Draft, config_for, environment, mail, parsed_mail, text_of
+from tests.dovecot import Account, dovecot_fixture, dovecot_server_fixture  # noqa: F401
+from tests.imap163 import Imap163Proxy, imap163_fixture  # noqa: F401
+from tests.smtpserver import SmtpServer
+
+pytestmark = pytest.mark.dovecot
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, dovecot: Account) -> None:
+    for k, v in environment(dovecot).items():
+        monkeypatch.setenv(k, v)
+
+
+@contextmanager
+def bureau(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, clock: Clock, **mailbox: object
+) -> Iterator[Runtime]:
+    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port, **mailbox)
+    with runtime(config, clock=clock, workers=1) as rt:
+        yield rt
+
+
+def _states(rt: Runtime) -> dict[int, MessageState]:
+    with session(rt.engine) as s:
+        return {m.uid: m.state for m in s.exec(select(Message))}
+
+
+def _subs(rt: Runtime) -> list[Submission]:
+    with session(rt.engine) as s:
+        return list(s.exec(select(Submission).order_by(Submission.id)))  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("env")
+def test_a_publicists_draft_is_recorded_flagged_and_answered_in_thread(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """The everyday case through a 163-like server: one receipt, in the publicist's thread."""
+    raw = mail("危化科", Draft("危化企业专项检查"), message_id="<orig-1@163.com>")
+    uid = dovecot.append(raw, internaldate=datetime(2025, 6, 20, 9, 30, tzinfo=CST))
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+        report = rt.poller.run_pass()
+        subs = _subs(rt)
+        assert _states(rt) == {uid: MessageState.ACKNOWLEDGED}
+    assert report.fetched == 1
+    assert "ID" in imap163.commands
+    assert [(s.title, s.status, s.images) for s in subs] == [
+        ("危化企业专项检查", SubmissionStatus.ACCEPTED, 2)
+    ]
+    assert b"XinbaoDone" in dovecot.flags(uid)
+    [sent] = smtp.received
+    receipt = parsed_mail(sent.raw)
+    assert sent.rcpt_tos == ("wangqiang.wh@163.com",)
+    assert receipt["In-Reply-To"] == "<orig-1@163.com>"
+    assert receipt["Auto-Submitted"] == "auto-replied"
+    text = text_of(sent.raw)
+    assert "危化企业专项检查" in text
+    assert "王强（危化科）" in text
+
+
+@pytest.mark.usefixtures("env")
+def test_a_rejected_draft_corrected_by_reply_replaces_the_rejection(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """The publicist forgot 复审人, reads the rejection, replies with the fixed zip: one draft counts."""
+    unsigned = Draft("汛期值班工作部署", signoff=("撰稿人：危化科 王强", "初审人：刘洋"))
+    dovecot.append(mail("危化科", unsigned, message_id="<first@163.com>"))
+    clock = Clock()
+    with bureau(tmp_path, dovecot, smtp, imap163, clock) as rt:
+        rt.poller.run_pass()
+        [rejection] = smtp.received
+        assert "缺少复审人" in text_of(rejection.raw)
+        reply_to = parsed_mail(rejection.raw)["Message-ID"]
+        fixed = Draft(
+            "汛期值班工作部署（修改）",
+            body=["汛期值班工作部署已经全面完成。", "各单位严格落实24小时值班制度。"],
+        )
+        dovecot.append(mail("危化科", fixed, in_reply_to=reply_to, message_id="<second@163.com>"))
+        clock.advance(hours=1)
+        rt.poller.run_pass()
+        subs = _subs(rt)
+    assert [(s.status, s.replaces_id) for s in subs] == [
+        (SubmissionStatus.REPLACED, None),
+        (SubmissionStatus.ACCEPTED, subs[0].id),
+    ]
+    assert "已登记" in text_of(smtp.received[1].raw)
+
+
+@pytest.mark.usefixtures("env")
+def test_the_same_draft_sent_twice_counts_once(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """A publicist unsure whether it arrived sends it again: recorded as a duplicate, told so."""
+    draft = Draft("危化企业专项检查")
+    dovecot.append(mail("危化科", draft, message_id="<a@163.com>"))
+    dovecot.append(mail("危化科", draft, message_id="<b@163.com>", subject="再发一次"))
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+        rt.poller.run_pass()
+        subs = _subs(rt)
+    assert [s.status for s in subs] == [SubmissionStatus.ACCEPTED, SubmissionStatus.DUPLICATE]
+    assert "不重复计数" in text_of(smtp.received[1].raw)
+
+
+@pytest.mark.usefixtures("env")
+def test_unknown_senders_are_held_answered_politely_and_reported_next_day(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """A stranger's draft is kept as unverified; the office gets the day's digest the next day."""
+    dovecot.append(
+        mail("陌生单位", Draft("某某公司安全生产月活动")), internaldate=datetime(2025, 6, 20, 9, tzinfo=CST)
+    )
+    clock = Clock()
+    with bureau(tmp_path, dovecot, smtp, imap163, clock) as rt:
+        rt.poller.run_pass()
+        assert [s.status for s in _subs(rt)] == [SubmissionStatus.UNVERIFIED]
+        assert [r.rcpt_tos for r in smtp.received] == [("stranger@qq.com",)]
+        clock.advance(days=1)
+        rt.poller.run_pass()
+        rt.poller.run_pass()
+    digests = [r for r in smtp.received if r.rcpt_tos == (OFFICE,)]
+    assert len(digests) == 1
+    assert "stranger@qq.com" in text_of(digests[0].raw)
+
+
+@pytest.mark.usefixtures("env")
+def test_automatic_replies_are_never_answered(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """An out-of-office reply to one of our receipts ends there: no reply, no loop."""
+    uid = dovecot.append(
+        mail("危化科", subject="自动回复：信息报送回执", extra_headers=[("Auto-Submitted", "auto-replied")])
+    )
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+        rt.poller.run_pass()
+        assert _states(rt) == {uid: MessageState.IGNORED}
+    assert smtp.received == []
+
+
+@pytest.mark.usefixtures("env")
+def test_mail_over_the_size_limit_is_not_downloaded_and_the_sender_told(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """A zip of uncompressed photos over the limit: headers only, and a precise rejection."""
+    dovecot.append(mail("危化科", Draft("大量照片", photos=40)))
+    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port)
+    config = replace(config, limits=replace(config.limits, max_message_bytes=10_000))
+    with runtime(config, clock=Clock(), workers=1) as rt:
+        report = rt.poller.run_pass()
+        assert _subs(rt) == []
+    assert report.too_large == 1
+    assert "邮件过大" in text_of(smtp.received[0].raw)
+
+
+@pytest.mark.usefixtures("env")
+def test_a_uidvalidity_change_rescans_without_counting_anything_again(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """The server renumbers the folder: every message is seen again, none counted or answered twice."""
+    dovecot.append(mail("危化科", Draft("危化企业专项检查")))
+    dovecot.append(
+        mail(
+            "盘山县应急管理局",
+            Draft("盘山县防汛演练", signoff=("撰稿人：盘山县应急局 李娜", "初审：张三 复审：李四")),
+        )
+    )
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+        rt.poller.run_pass()
+        with session(rt.engine) as s:
+            from daemon.models import PollState
+
+            # What the ledger knew belongs to an older numbering of the folder.
+            cursor = s.exec(select(PollState)).one()
+            cursor.uidvalidity = (cursor.uidvalidity or 0) + 1
+            for m in s.exec(select(Message)):
+                m.uidvalidity = cursor.uidvalidity
+        rt.poller.run_pass()
+        subs = _subs(rt)
+        with session(rt.engine) as s:
+            outcomes = sorted(m.outcome or "" for m in s.exec(select(Message)))
+    assert len(subs) == 2
+    assert outcomes == ["accepted", "accepted", "seen", "seen"]
+    assert len(smtp.received) == 2
+
+
+@pytest.mark.usefixtures("env")
+def test_a_connection_reset_mid_fetch_loses_nothing(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """The line drops in the middle of a FETCH: no half message is parsed; the next pass gets it all."""
+    for i in range(3):
+        dovecot.append(mail("危化科", Draft(f"第{i + 1}篇稿件", body=[f"第{i + 1}篇正文，内容各不相同。"])))
+    imap163.faults.reset_after_fetch_bytes = 20_000
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+        first = rt.poller.run_pass()
+        assert first.error is not None
+        rt.poller.run_pass()
+        rt.poller.run_pass()
+        subs = _subs(rt)
+        states = _states(rt)
+    assert sorted(s.title for s in subs) == ["第1篇稿件", "第2篇稿件", "第3篇稿件"]
+    assert set(states.values()) == {MessageState.ACKNOWLEDGED}
+    assert len(smtp.received) == 3
+
+
+@pytest.mark.usefixtures("env")
+def test_move_mode_files_processed_mail_without_the_move_command(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+) -> None:
+    """163 has no MOVE: processed mail is copied to 已处理 and expunged by UID from the inbox."""
+    dovecot.append(mail("危化科", Draft("危化企业专项检查")))
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), mark="move") as rt:
+        rt.poller.run_pass()
+    assert dovecot.messages("INBOX") == {}
+    assert len(dovecot.messages("已处理")) == 1
+    assert "MOVE" not in imap163.commands

@@ -1,0 +1,100 @@
+"""The raw-mail store: what the mailbox handed us is on disk, whole, before anything else happens."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from daemon.rawstore import CorruptRawError, RawStore
+
+MAIL = "From: 王强 <wangqiang.wh@163.com>\r\nSubject: 汛期值班信息\r\n\r\n请查收。\r\n".encode()
+SHA = hashlib.sha256(MAIL).hexdigest()
+
+
+def test_a_stored_mail_reads_back_byte_for_byte(tmp_path: Path) -> None:
+    """put returns the SHA-256 of the bytes; get returns exactly those bytes."""
+    store = RawStore(tmp_path / "raw")
+    assert not store.has(SHA)
+    assert store.put(MAIL) == SHA
+    assert store.has(SHA)
+    assert store.get(SHA) == MAIL
+
+
+def test_files_fan_out_by_digest_prefix(tmp_path: Path) -> None:
+    """Two levels of two hex digits keep a year of mail out of one huge directory."""
+    store = RawStore(tmp_path)
+    store.put(MAIL)
+    assert store.path(SHA) == tmp_path / SHA[:2] / SHA[2:4] / SHA
+    assert store.path(SHA).read_bytes() == MAIL
+
+
+def test_storing_the_same_mail_twice_is_a_no_op(tmp_path: Path) -> None:
+    """A message fetched again after a crash (or forwarded twice) is kept once."""
+    store = RawStore(tmp_path)
+    store.put(MAIL)
+    first = store.path(SHA).stat()
+    assert store.put(MAIL) == SHA
+    again = store.path(SHA).stat()
+    assert (again.st_ino, again.st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+    assert os.listdir(store.path(SHA).parent) == [SHA]
+
+
+def test_mail_is_private_to_the_daemon_user(tmp_path: Path) -> None:
+    """Submissions carry phone numbers and names: files 0600, every directory made 0700."""
+    old = os.umask(0o022)
+    try:
+        store = RawStore(tmp_path / "var" / "raw")
+        store.put(MAIL)
+    finally:
+        os.umask(old)
+    path = store.path(SHA)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for d in (path.parent, path.parent.parent, tmp_path / "var" / "raw", tmp_path / "var"):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+
+
+def test_a_write_cut_short_by_a_crash_is_invisible(tmp_path: Path) -> None:
+    """A half-written temporary file left by a crash is neither found nor read, and a retry works."""
+    store = RawStore(tmp_path)
+    final = store.path(SHA)
+    final.parent.mkdir(parents=True)
+    (final.parent / ".tmp-crashed").write_bytes(MAIL[:10])
+    assert not store.has(SHA)
+    with pytest.raises(FileNotFoundError):
+        store.get(SHA)
+    assert store.put(MAIL) == SHA
+    assert store.get(SHA) == MAIL
+
+
+def test_a_failed_rename_leaves_no_file_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the rename fails (disk full, I/O error) the message is absent and no temporary remains."""
+    store = RawStore(tmp_path)
+
+    def fail(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="No space"):
+        store.put(MAIL)
+    assert not store.has(SHA)
+    assert os.listdir(store.path(SHA).parent) == []
+
+
+def test_a_damaged_file_is_reported_not_returned(tmp_path: Path) -> None:
+    """Bytes that no longer hash to their name are an error, never a silently different message."""
+    store = RawStore(tmp_path)
+    store.put(MAIL)
+    store.path(SHA).write_bytes(MAIL.replace("值班".encode(), "值守".encode()))
+    with pytest.raises(CorruptRawError):
+        store.get(SHA)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "AB" * 32, "ab" * 31, ""])
+def test_only_digests_name_files(tmp_path: Path, name: str) -> None:
+    """A name that is not a lowercase SHA-256 digest is refused before it touches the disk."""
+    with pytest.raises(ValueError, match="SHA-256"):
+        RawStore(tmp_path).has(name)
