@@ -185,6 +185,12 @@ class Mailbox:
                 raise MailboxError(f"{refused}: {_text(exc)}", retryable=False) from exc
             raise MailboxError(f"IMAP {action} failed on {self.where}: {_text(exc)}") from exc
 
+    def supports_idle(self) -> bool:
+        """Whether the open connection advertises IDLE (RFC 2177); 163 does not."""
+        client = self._selected()
+        with self._guard("CAPABILITY"):
+            return bool(client.has_capability("IDLE"))
+
     def _selected(self) -> IMAPClient:
         if self._client is None:
             raise MailboxError(f"IMAP connection to {self.where} is not open")

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from daemon.mailbox import MailboxError
 from daemon.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ def serve(rt: Runtime, *, stop: threading.Event | None = None) -> None:
         signal.signal(signal.SIGINT, on_signal)
     scheduler = BackgroundScheduler(timezone=rt.config.timezone)
     scheduler.add_job(
-        lambda: _pass(rt),
+        lambda: _watch(rt, stop),
         "interval",
         seconds=rt.config.mailbox.poll_seconds,
         id="poll",
@@ -50,6 +52,25 @@ def serve(rt: Runtime, *, stop: threading.Event | None = None) -> None:
     finally:
         scheduler.shutdown(wait=True)
         log.info("xinbao daemon stopped")
+
+
+def _watch(rt: Runtime, stop: threading.Event) -> None:
+    """One poll interval: a pass, then, where the server offers IDLE (163 does not), passes as soon
+    as new mail is announced until the interval is nearly over."""
+    _pass(rt)
+    mailbox = rt.poller.mailbox
+    interval = rt.config.mailbox.poll_seconds
+    deadline = time.monotonic() + interval * 0.9
+    while mailbox is not None and not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if not mailbox.supports_idle():
+                return
+            mailbox.idle_or_sleep(deadline - time.monotonic(), stop)
+        except MailboxError as exc:
+            log.warning("IDLE on %s failed: %s", mailbox.where, exc)
+            return
+        if not stop.is_set():
+            _pass(rt)
 
 
 def _pass(rt: Runtime) -> None:

@@ -1,0 +1,82 @@
+"""The plain records scoring reads: what the ledger knows, handed in by a thin query layer.
+
+Scoring never touches SQL; daemon/ builds these from the database (and tests build them by hand).
+All datetimes are aware; amounts are Decimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    """A configured unit: its name, its group (rules may differ per group) and display order."""
+
+    name: str
+    group: str
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class AuthorRecord:
+    """One 撰稿人 of a submission, resolved to a unit (None when it could not be resolved)."""
+
+    name: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A draft on record. Only `accepted` ones score; the rest are listed for explanation."""
+
+    id: int
+    unit: str | None  # the sending unit
+    title: str
+    received_at: datetime  # IMAP INTERNALDATE: decides the week and month
+    status: str  # accepted | rejected | duplicate | unverified | replaced
+    category: str = "regular"  # regular | research | experience | a column name
+    chars: int = 0
+    authors: tuple[AuthorRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdoptionRecord:
+    """A submission taken up by a channel of the profile (e.g. 市政府政务信息, provincial)."""
+
+    id: int
+    submission_id: int
+    channel: str
+    adopted_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OfficeEntry:
+    """A score item the office enters by hand: a fixed per-period item, a bonus or a deduction.
+
+    `kind` names an item of the profile (e.g. "column_material", "leader_instruction", "late");
+    `points` overrides the profile's default when given. Either a unit or a submission is named.
+    """
+
+    id: int
+    kind: str
+    period: date  # any day of the period the item belongs to
+    unit: str | None = None
+    submission_id: int | None = None
+    person: str | None = None
+    points: Decimal | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """A month before the system started, imported from the office's spreadsheet."""
+
+    unit: str
+    month: date  # the first day of the month
+    submitted: int
+    adoptions: tuple[tuple[str, int], ...]  # (channel, count)
+    score: Decimal
