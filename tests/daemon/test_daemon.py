@@ -86,14 +86,19 @@ def test_the_daemon_answers_new_mail_and_stops_cleanly_on_sigterm(
     assert "已登记" in text_of(smtp.received[0].raw)
 
 
-def test_two_polls_at_once_process_each_message_once(tmp_path: Path, dovecot: Account, smtp: SmtpServer) -> None:
+def test_two_polls_at_once_process_each_message_once(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer
+) -> None:
     """An operator runs `xinbao poll` while cron does too: one waits for the other, nothing twice."""
     for i in range(6):
         dovecot.append(mail("危化科", Draft(f"第{i + 1}篇", body=[f"第{i + 1}篇的正文内容。"])))
     config = tmp_path / "config.toml"
     config.write_text(toml_for(config_data(tmp_path, dovecot, smtp)), encoding="utf-8")
     env = {**os.environ, **environment(dovecot)}
-    polls = [subprocess.Popen(_cli(config, env, "poll"), env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    polls = [
+        subprocess.Popen(_cli(config, env, "poll"), env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     for p in polls:
         p.communicate(timeout=180)
         assert p.returncode == 0
