@@ -35,9 +35,9 @@ __all__ = ["BASE_REVISION", "current_revision", "head_revision", "make_engine", 
 def make_engine(url: str | sa.URL) -> Engine:
     """An engine for a `sqlite:///path` or `postgresql+psycopg://` URL, configured for the daemon.
 
-    SQLite: WAL, a 10 s busy timeout, foreign keys on, synchronous=NORMAL (a commit survives the
-    process crashing; a power cut may lose the last commits but never corrupts the file); the file
-    and any directory made for it are private to the owner.
+    SQLite: WAL, a 10 s busy timeout, foreign keys on, synchronous=FULL (a commit survives a power
+    cut too: the server is flagged only after the commit, so the commit must be on disk first);
+    the file and any directory made for it are private to the owner.
     """
     u = sa.make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -76,7 +76,7 @@ def _sqlite_events(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         try:
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=10000")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:

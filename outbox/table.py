@@ -8,16 +8,16 @@ twice, and a message processed again after a crash finds its receipt already que
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
+
+from daemon.models import UTCDateTime
 
 # Row states. `ambiguous` is reserved for operator tooling: the relay itself never writes it, it
 # resends a row whose lease expired in `sending` as-is (see outbox/relay.py).
@@ -27,31 +27,6 @@ SENT = "sent"
 FAILED = "failed"
 AMBIGUOUS = "ambiguous"
 STATES = (PENDING, SENDING, SENT, FAILED, AMBIGUOUS)
-
-
-class UTCDateTime(sa.types.TypeDecorator[datetime]):
-    """A timezone-aware datetime, stored as UTC, returned aware (UTC) on SQLite and PostgreSQL alike.
-
-    SQLite has no time zone type and would drop tzinfo, so values go in as naive UTC text (which
-    also sorts correctly as text); naive input is refused, since it would silently be read as UTC.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: the outbox stores aware datetimes only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Outbox(SQLModel, table=True):
@@ -80,7 +55,7 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # messages.id of the mail that caused this one; the migration adds the foreign key, because
     # daemon/models.py cannot be imported here without a cycle.
-    cause_message_row_id: int | None = None
+    cause_message_row_id: int | None = Field(default=None, foreign_key="messages.id")
 
 
 # The Core table, for the relay's UPDATE statements (a typed handle on `Outbox.__table__`).

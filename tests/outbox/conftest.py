@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import SQLModel
 
-from outbox.table import OUTBOX_TABLE
 from tests import pgserver
 from tests.smtpserver import SmtpServer
 
@@ -40,11 +39,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[sa.Engine]:
-    """The outbox table alone, on SQLite and (marked `postgres`) on a fresh PostgreSQL database."""
+    """The ledger tables (the outbox references messages), on SQLite and (marked `postgres`) on a fresh PostgreSQL database."""
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(db_url)
-    SQLModel.metadata.create_all(engine, tables=[OUTBOX_TABLE])
+    SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()
 

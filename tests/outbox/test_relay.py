@@ -289,7 +289,7 @@ def test_postgres_workers_skip_rows_another_worker_is_claiming(
     # A lock wait would fail the test in two seconds instead of hanging it.
     engine = sa.create_engine(pg_server.url(name), connect_args={"options": "-c lock_timeout=2000"})
     try:
-        SQLModel.metadata.create_all(engine, tables=[OUTBOX_TABLE])
+        SQLModel.metadata.create_all(engine)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
         first, second = _queue(sessions, clock, 2)
         with engine.connect() as other, other.begin():

@@ -77,13 +77,12 @@ def test_stored_message_is_the_wire_form(sessions: sessionmaker[Session], clock:
             recipient="lina.dw@163.com",
             message=message,
             now=clock(),
-            cause_message_row_id=19,
         )
     with sessions() as s:
         row = s.execute(sa.select(Outbox)).scalars().one()
     assert row.message_id == message["Message-ID"]
     assert row.subject == "【已收到】《危化科开展汛期专项检查》——信息报送回执"
-    assert row.cause_message_row_id == 19
+    assert row.cause_message_row_id is None
     assert b"\r\n" in row.raw
     assert b"\n" not in row.raw.replace(b"\r\n", b"")
     parsed = message_from_bytes(row.raw, policy=policy.default)
