@@ -1,7 +1,7 @@
 """The per-message pipeline: store the raw bytes, then parse, identify, record and reply at once.
 
-Stages, in order (DESIGN.md "Message lifecycle"): `store` writes the raw mail durably and a
-`fetched` row; `process` parses the stored bytes and, in ONE transaction, writes the
+Stages, in order (DESIGN.md "Message lifecycle"): daemon.intake has written the raw mail durably
+and a `fetched` row; here the stored bytes are parsed and, in ONE transaction, the
 submissions, problems and outbox rows and moves the row to `recorded`, `rejected` or `ignored`.
 The server is told only afterwards (daemon.poller). Attempts are counted before the work, so a
 message that crashes the process is marked `poison` after `max_attempts`, never retried forever.
@@ -78,101 +78,6 @@ class Pipeline:
         self.clock = clock
         self.max_attempts = max_attempts
 
-    def store_fetched(
-        self, *, account: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internaldate: datetime
-    ) -> int:
-        """Raw bytes to disk (fsynced) first; then the `fetched` row and the cursor in one commit."""
-        sha = self.store.put(raw)
-        failpoint("raw_stored")
-        now = self.clock()
-        with session(self.engine) as s:
-            cursor = ledger.get_or_create_poll_state(s, account, folder)
-            cursor.last_uid = max(cursor.last_uid, uid)
-            existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
-            if existing is not None and existing.id is not None:
-                return existing.id
-            msg = Message(
-                account=account,
-                folder=folder,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                sha256=sha,
-                size=len(raw),
-                internaldate=internaldate,
-                state=MessageState.FETCHED,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(msg)
-            s.flush()
-            assert msg.id is not None
-            row_id = msg.id
-        failpoint("fetched_committed")
-        return row_id
-
-    def store_too_large(
-        self,
-        *,
-        account: str,
-        folder: str,
-        uidvalidity: int,
-        uid: int,
-        size: int,
-        head: bytes,
-        internaldate: datetime,
-    ) -> int:
-        """A message over the size limit: only its header is kept, and the sender is told why."""
-        from parsers.message import read_message
-
-        sha = self.store.put(head)
-        now = self.clock()
-        env = read_message(head, limits=self.config.limits)
-        mb = f"{size / 1024 / 1024:.0f} MB，上限 {self.config.limits.max_message_bytes / 1024 / 1024:.0f} MB"
-        too_large = problem(Code.TOO_LARGE, detail=mb)
-        with session(self.engine) as s:
-            cursor = ledger.get_or_create_poll_state(s, account, folder)
-            cursor.last_uid = max(cursor.last_uid, uid)
-            existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
-            if existing is not None and existing.id is not None:
-                return existing.id
-            ignored = env.auto_reply or self._is_own(env.from_addr)
-            msg = Message(
-                account=account,
-                folder=folder,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                sha256=sha,
-                size=size,
-                internaldate=internaldate,
-                state=MessageState.IGNORED if ignored else MessageState.REJECTED,
-                outcome="ignored" if ignored else "too_large",
-                message_id=env.message_id[:500],
-                from_addr=env.from_addr[:320],
-                subject=env.subject[:1000],
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(msg)
-            s.flush()
-            assert msg.id is not None
-            if not ignored:
-                s.add(
-                    ProblemRecord(message_row_id=msg.id, code=too_large.code.value, message=too_large.message)
-                )
-                parsed = ParsedMessage(
-                    message_id=env.message_id,
-                    from_addr=env.from_addr,
-                    from_name=env.from_name,
-                    subject=env.subject,
-                    date=env.date,
-                    auto_reply=False,
-                    in_reply_to=env.in_reply_to,
-                    references=env.references,
-                    problems=(too_large,),
-                )
-                replies.answer(s, self.config, msg, parsed, [], [too_large], now=now)
-            return msg.id
-
     def claim(self, row_id: int) -> bytes | None:
         """Count an attempt (committed before any work) and return the raw bytes, or None if done."""
         with session(self.engine) as s:
@@ -217,7 +122,7 @@ class Pipeline:
             msg.from_addr = parsed.from_addr[:320]
             msg.subject = parsed.subject[:1000]
             msg.updated_at = now
-            if parsed.auto_reply or self._is_own(parsed.from_addr):
+            if parsed.auto_reply or is_own(self.config, parsed.from_addr):
                 # Automatic mail (and our own replies bouncing back) is never answered.
                 msg.state, msg.outcome = MessageState.IGNORED, "ignored"
                 return msg.state
@@ -255,10 +160,6 @@ class Pipeline:
             if quarantine:
                 replies.alert_quarantine(s, self.config, msg, general, now=now)
             return msg.state
-
-    def _is_own(self, address: str) -> bool:
-        own = {self.config.mailbox.user.lower(), self.config.smtp.user.lower()}
-        return address.lower() in own or not address
 
     def _seen_before(self, s: Session, msg: Message) -> bool:
         stmt = select(Message.id).where(
@@ -379,3 +280,9 @@ def _person(s: Session, name: str, unit_id: int) -> Person:
         s.add(person)
         s.flush()
     return person
+
+
+def is_own(config: Config, address: str) -> bool:
+    """Mail from our own mailbox (a bounced receipt) or from nobody is never answered."""
+    own = {config.mailbox.user.lower(), config.smtp.user.lower()}
+    return address.lower() in own or not address

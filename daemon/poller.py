@@ -23,6 +23,7 @@ from daemon import ledger, replies
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
+from daemon.intake import Intake
 from daemon.mailbox import Mailbox, MailboxError
 from daemon.models import Message, MessageState
 from daemon.pipeline import Pipeline
@@ -54,6 +55,7 @@ class PassReport:
 class Poller:
     config: Config
     engine: Engine
+    intake: Intake
     pipeline: Pipeline
     mailbox: Mailbox | None
     relay: Relay | None
@@ -121,7 +123,7 @@ class Poller:
         if big:
             heads = self.mailbox.fetch_headers([r.uid for r in big])
             for r in big:
-                self.pipeline.store_too_large(
+                self.intake.store_too_large(
                     account=self.account,
                     folder=self.folder,
                     uidvalidity=uidvalidity,
@@ -134,7 +136,7 @@ class Poller:
         for fetched in self.mailbox.fetch([r.uid for r in refs if r.size <= limit]):
             if self.stop.is_set():
                 break
-            self.pipeline.store_fetched(
+            self.intake.store_fetched(
                 account=self.account,
                 folder=self.folder,
                 uidvalidity=uidvalidity,

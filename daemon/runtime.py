@@ -17,6 +17,7 @@ from daemon.config import Config
 from daemon.db import make_engine, session, upgrade
 from daemon.guard import Guard
 from daemon.identify import directory
+from daemon.intake import Intake
 from daemon.lock import mailbox_lock
 from daemon.mailbox import Mailbox
 from daemon.pipeline import Pipeline
@@ -119,6 +120,7 @@ def runtime(
     poller = Poller(
         config=config,
         engine=engine,
+        intake=Intake(config=config, engine=engine, store=store, clock=clock),
         pipeline=pipeline,
         mailbox=mailbox,
         relay=relay,

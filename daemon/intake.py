@@ -1,0 +1,127 @@
+"""Intake: the first stage of the lifecycle. Raw bytes go to the content-addressed store (fsynced)
+before anything else; then the `fetched` row and the mailbox cursor are committed together, so a
+crash between the two costs a re-fetch, never a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from daemon import ledger, replies
+from daemon.config import Config
+from daemon.db import session
+from daemon.failpoints import failpoint
+from daemon.models import Message, MessageState, ProblemRecord
+from daemon.pipeline import is_own
+from daemon.rawstore import RawStore
+from parsers.types import Code, ParsedMessage, problem
+
+
+class Intake:
+    """Stores what the mailbox hands over; one short transaction per message."""
+
+    def __init__(
+        self, *, config: Config, engine: Engine, store: RawStore, clock: Callable[[], datetime]
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+
+    def store_fetched(
+        self, *, account: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internaldate: datetime
+    ) -> int:
+        """Raw bytes to disk (fsynced) first; then the `fetched` row and the cursor in one commit."""
+        sha = self.store.put(raw)
+        failpoint("raw_stored")
+        now = self.clock()
+        with session(self.engine) as s:
+            cursor = ledger.get_or_create_poll_state(s, account, folder)
+            cursor.last_uid = max(cursor.last_uid, uid)
+            existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
+            if existing is not None and existing.id is not None:
+                return existing.id
+            msg = Message(
+                account=account,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                sha256=sha,
+                size=len(raw),
+                internaldate=internaldate,
+                state=MessageState.FETCHED,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(msg)
+            s.flush()
+            assert msg.id is not None
+            row_id = msg.id
+        failpoint("fetched_committed")
+        return row_id
+
+    def store_too_large(
+        self,
+        *,
+        account: str,
+        folder: str,
+        uidvalidity: int,
+        uid: int,
+        size: int,
+        head: bytes,
+        internaldate: datetime,
+    ) -> int:
+        """A message over the size limit: only its header is kept, and the sender is told why."""
+        from parsers.message import read_message
+
+        sha = self.store.put(head)
+        now = self.clock()
+        env = read_message(head, limits=self.config.limits)
+        mb = f"{size / 1024 / 1024:.0f} MB，上限 {self.config.limits.max_message_bytes / 1024 / 1024:.0f} MB"
+        too_large = problem(Code.TOO_LARGE, detail=mb)
+        with session(self.engine) as s:
+            cursor = ledger.get_or_create_poll_state(s, account, folder)
+            cursor.last_uid = max(cursor.last_uid, uid)
+            existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
+            if existing is not None and existing.id is not None:
+                return existing.id
+            ignored = env.auto_reply or is_own(self.config, env.from_addr)
+            msg = Message(
+                account=account,
+                folder=folder,
+                uidvalidity=uidvalidity,
+                uid=uid,
+                sha256=sha,
+                size=size,
+                internaldate=internaldate,
+                state=MessageState.IGNORED if ignored else MessageState.REJECTED,
+                outcome="ignored" if ignored else "too_large",
+                message_id=env.message_id[:500],
+                from_addr=env.from_addr[:320],
+                subject=env.subject[:1000],
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(msg)
+            s.flush()
+            assert msg.id is not None
+            if not ignored:
+                s.add(
+                    ProblemRecord(message_row_id=msg.id, code=too_large.code.value, message=too_large.message)
+                )
+                parsed = ParsedMessage(
+                    message_id=env.message_id,
+                    from_addr=env.from_addr,
+                    from_name=env.from_name,
+                    subject=env.subject,
+                    date=env.date,
+                    auto_reply=False,
+                    in_reply_to=env.in_reply_to,
+                    references=env.references,
+                    problems=(too_large,),
+                )
+                replies.answer(s, self.config, msg, parsed, [], [too_large], now=now)
+            return msg.id
