@@ -58,7 +58,12 @@ def parse(
     if as_json:
         typer.echo(json.dumps(parsed.to_json(), ensure_ascii=False, indent=2))
     else:
+        from daemon.defects import mime_defects
+
         typer.echo(describe(parsed))
+        defects = mime_defects(raw)
+        if defects:
+            typer.echo(f"邮件结构缺陷（mail-parser）：{'、'.join(defects)}")
 
 
 def _strip_mbox_line(raw: bytes) -> bytes:

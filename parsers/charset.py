@@ -11,7 +11,7 @@ import binascii
 import codecs
 import re
 from collections.abc import Iterator
-from html.parser import HTMLParser
+from html import unescape
 from urllib.parse import unquote_to_bytes
 
 _GB = frozenset({"gb2312", "gbk", "gb18030"})
@@ -123,11 +123,12 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     """Decode text bytes under a declared charset label, trusting the label only as far as it holds.
 
     - The GB family (gb2312, gbk, their aliases) is decoded as gb18030, their common superset.
-    - Valid UTF-8 under another label is a lie, and UTF-8 wins, when the label fails strictly or
-      the text holds four or more multi-byte characters.
+    - Valid UTF-8 under another label is a lie, and UTF-8 wins, when the label fails strictly,
+      the label is Latin-1/ASCII, or the text holds four or more CJK characters.
     - A Big5 label widens to cp950, then Big5-HKSCS.
     - No label, an unknown one, or one that fails: UTF-8, GB2312, Big5, GB18030, each strictly;
-      then a mixed UTF-8/GB18030 reading with U+FFFD, or Latin-1 when that is mostly U+FFFD.
+      then the reading with fewest U+FFFD (declared codec, mixed UTF-8/GB18030 runs, GB18030),
+      or Latin-1 when no label helped and that reading has no Chinese or is mostly U+FFFD.
     Never raises.
     """
     if not data:
@@ -323,31 +324,41 @@ def _meta_charset(data: bytes) -> str | None:
 
 
 _BLOCKS = frozenset({"br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"})
+_HIDDEN = frozenset({"script", "style", "title"})
+_TAG_NAME = re.compile(r"/?([A-Za-z][A-Za-z0-9]*)")
 
 
-class _HTMLText(HTMLParser):
-    """Collects the visible text of an HTML body, one line per block element."""
+def _strip_tags(markup: str) -> str:
+    """Visible text of HTML, one line per block element, in one linear pass.
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "title"):
-            self.hidden += 1
-        elif tag in _BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "title"):
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.chunks.append(data)
+    Not html.parser: it takes minutes on hostile markup (100,000 unclosed `<a ` or `<![`).
+    """
+    chunks: list[str] = []
+    lower = markup.lower()
+    position, end = 0, len(markup)
+    while position < end:
+        opening = markup.find("<", position)
+        if opening < 0:
+            chunks.append(markup[position:])
+            break
+        chunks.append(markup[position:opening])
+        if markup.startswith("<!--", opening):
+            close = markup.find("-->", opening + 4)
+            position = end if close < 0 else close + 3
+            continue
+        close = markup.find(">", opening + 1)
+        if close < 0:
+            chunks.append(markup[opening:])
+            break
+        tag = _TAG_NAME.match(markup, opening + 1, close)
+        name = tag.group(1).lower() if tag else ""
+        position = close + 1
+        if name in _HIDDEN and not markup.startswith("</", opening):
+            hidden_end = lower.find(f"</{name}", position)
+            position = end if hidden_end < 0 else (lower.find(">", hidden_end) + 1 or end)
+        elif name in _BLOCKS:
+            chunks.append("\n")
+    return unescape("".join(chunks))
 
 
 def html_text(data: bytes, declared: str | None, *, hint: str | None = None) -> str:
@@ -355,14 +366,6 @@ def html_text(data: bytes, declared: str | None, *, hint: str | None = None) -> 
 
     The charset is the part's declared one, else the page's own <meta> charset, else `hint`.
     """
-    html = decode_bytes(data, declared or _meta_charset(data) or hint)
-    reader = _HTMLText()
-    try:
-        reader.feed(html)
-        reader.close()
-        text = "".join(reader.chunks)
-    # html.parser still asserts on some malformed markup (`<![` sections); drop the tags by hand then.
-    except (AssertionError, ValueError):
-        text = re.sub(r"<[^>]*>", " ", html)
+    text = _strip_tags(decode_bytes(data, declared or _meta_charset(data) or hint))
     lines = (" ".join(line.replace("\xa0", " ").split()) for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -40,6 +40,8 @@ class ProblemKind:
     fix: str
     # Whether the problem stops the draft from counting (a rejection) or is only reported.
     blocking: bool = True
+    # The wording when no file is named: the problem is about the mail as a whole.
+    unnamed: str = ""
 
 
 # Templates take `{name}` (the file or draft title) and `{detail}`; both may be empty.
@@ -68,6 +70,7 @@ CATALOGUE: dict[Code, ProblemKind] = {
             Code.ARCHIVE_LIMITS_EXCEEDED,
             "压缩包{name}超出处理限制{detail}",
             "请只放入本篇稿件及其照片，照片可适当压缩；不要在压缩包中再套多层压缩包",
+            unnamed="邮件超出系统处理限制{detail}",
         ),
         ProblemKind(
             Code.UNSAFE_PATH,
@@ -78,6 +81,7 @@ CATALOGUE: dict[Code, ProblemKind] = {
             Code.UNSUPPORTED_FORMAT,
             "文件{name}的格式无法处理{detail}",
             "请将稿件另存为 .docx 格式，并使用 zip 压缩",
+            unnamed="邮件格式无法处理{detail}",
         ),
         ProblemKind(
             Code.UNREADABLE_DRAFT,
@@ -151,8 +155,10 @@ class Problem:
 
 def problem(code: Code, *, source: str = "", name: str = "", detail: str = "") -> Problem:
     """Build a Problem from the catalogue; `name` is shown in 《》 or “” as the template needs."""
+    kind = CATALOGUE[code]
     shown = f"《{name}》" if name and code in _TITLED else (f"“{name}”" if name else "")
-    text = CATALOGUE[code].template.format(name=shown, detail=f"（{detail}）" if detail else "")
+    template = kind.unnamed if kind.unnamed and not name else kind.template
+    text = template.format(name=shown, detail=f"（{detail}）" if detail else "")
     return Problem(code=code, message=text, source=source)
 
 

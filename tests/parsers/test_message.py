@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import quote_from_bytes
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers.message import Envelope, read_message
 from parsers.types import Code, Limits
@@ -450,3 +452,35 @@ def test_corpus_bounces_are_automatic() -> None:
     """A Postfix bounce and a multipart/report delivery failure are automatic mail."""
     assert corpus("eml/osst__bounce_with_gb2312_original.eml").auto_reply
     assert corpus("eml/mailparser__mail_malformed_2.eml").auto_reply
+
+
+def test_hostile_headers_and_markup_are_read_in_one_pass() -> None:
+    """Nested comments in From, a run of quotes in a parameter and unclosed tags neither raise nor stall.
+
+    email.utils.getaddresses recurses per "(", and html.parser and backtracking patterns go
+    quadratic on such runs; the reader must still return the rest of the message.
+    """
+    run = 20000
+    ctype, body = multipart(
+        text("<a " * run + "<![" * run + "<p>正文</p>", subtype="html"),
+        attachment("filename=" + '"' * run, DRAFT_ZIP),
+    )
+    env = read_message(eml("From: " + "(" * run, "Subject: 稿件", ctype, body=body), limits=LIMITS)
+    assert env.subject == "稿件"
+    assert [a.data for a in env.attachments] == [DRAFT_ZIP]
+    assert env.problems == ()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(
+        st.binary(max_size=60).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b"")),
+        min_size=4,
+        max_size=4,
+    )
+)
+def test_any_header_bytes_are_read_without_the_fallback(values: list[bytes]) -> None:
+    """Arbitrary bytes in From, Subject, Content-Type and Content-Disposition never force a header-only reading."""
+    names = (b"From: ", b"Subject: ", b"Content-Type: text/plain; ", b"Content-Disposition: attachment; ")
+    env = read_message(eml(*(n + v for n, v in zip(names, values, strict=True)), body=b"x"), limits=LIMITS)
+    assert Code.UNSUPPORTED_FORMAT not in [p.code for p in env.problems]
