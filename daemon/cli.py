@@ -265,5 +265,43 @@ def demo(
     raise typer.Exit(run_demo(out, Console(soft_wrap=True)))
 
 
+@app.command()
+def backup(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="备份目录（须为新目录或空目录）")],
+) -> None:
+    """备份数据库和原始邮件（守护进程运行时也可执行，结果一致）。"""
+    from daemon.recovery import RecoveryError
+    from daemon.recovery import backup as run_backup
+    from daemon.runtime import open_database, system_clock
+
+    config = _config(ctx)
+    engine = open_database(config)
+    try:
+        report = run_backup(config, engine, target, now=system_clock())
+    except RecoveryError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(f"已备份：数据库 {report.database}，原始邮件 {report.raw_files} 封（{target}）")
+
+
+@app.command()
+def reprocess(ctx: typer.Context) -> None:
+    """用已保存的原始邮件重建稿件登记（按当前解析规则和配置），不再给任何人发邮件。"""
+    from daemon.progress import progress_bar
+    from daemon.recovery import reprocess as run_reprocess
+    from daemon.runtime import exclusive, runtime
+
+    _setup_logging()
+    config = _config(ctx)
+    with progress_bar() as progress, runtime(config, offline=True, quiet=True) as rt, exclusive(rt):
+        report = run_reprocess(rt.poller.pipeline, progress=progress)
+    typer.echo(
+        f"已重建：邮件 {report.messages} 封（其中从原始邮件恢复 {report.restored} 封），"
+        f"稿件 {report.submissions} 篇，采用记录迁移 {report.adoptions_moved} 条；未发送任何邮件"
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -35,7 +36,7 @@ class Intake:
         self, *, account: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internaldate: datetime
     ) -> int:
         """Raw bytes to disk (fsynced) first; then the `fetched` row and the cursor in one commit."""
-        sha = self.store.put(raw)
+        sha = self.store.put(raw, meta=_meta(account, folder, uidvalidity, uid, internaldate))
         failpoint("raw_stored")
         now = self.clock()
         with session(self.engine) as s:
@@ -77,7 +78,9 @@ class Intake:
         """A message over the size limit: only its header is kept, and the sender is told why."""
         from parsers.message import read_message
 
-        sha = self.store.put(head)
+        sha = self.store.put(
+            head, meta={**_meta(account, folder, uidvalidity, uid, internaldate), "too_large": size}
+        )
         now = self.clock()
         env = read_message(head, limits=self.config.limits)
         mb = f"{size / 1024 / 1024:.0f} MB，上限 {self.config.limits.max_message_bytes / 1024 / 1024:.0f} MB"
@@ -125,3 +128,13 @@ class Intake:
                 )
                 replies.answer(s, self.config, msg, parsed, [], [too_large], now=now)
             return msg.id
+
+
+def _meta(account: str, folder: str, uidvalidity: int, uid: int, internaldate: datetime) -> dict[str, Any]:
+    return {
+        "account": account,
+        "folder": folder,
+        "uidvalidity": uidvalidity,
+        "uid": uid,
+        "internaldate": internaldate.isoformat(),
+    }

@@ -69,7 +69,10 @@ class Pipeline:
         directory: Directory,
         clock: Callable[[], datetime],
         max_attempts: int = 3,
+        quiet: bool = False,
     ) -> None:
+        # `quiet`: record without queueing any mail (rebuilding the ledger must not answer again).
+        self.quiet = quiet
         self.config = config
         self.engine = engine
         self.store = store
@@ -154,10 +157,11 @@ class Pipeline:
                 else MessageState.REJECTED
             )
             s.flush()
-            replies.answer(
-                s, self.config, msg, parsed, list(zip(decisions, subs, strict=True)), general, now=now
-            )
-            if quarantine:
+            if not self.quiet:
+                replies.answer(
+                    s, self.config, msg, parsed, list(zip(decisions, subs, strict=True)), general, now=now
+                )
+            if quarantine and not self.quiet:
                 replies.alert_quarantine(s, self.config, msg, general, now=now)
             return msg.state
 

@@ -9,10 +9,13 @@ Temporary names start with a dot and are never valid digests, so readers never s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _TMP_PREFIX = ".tmp-"
@@ -34,17 +37,43 @@ class RawStore:
             raise ValueError(f"not a lowercase SHA-256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, raw: bytes) -> str:
-        """Store `raw` durably and return its digest; storing the same bytes again is a no-op."""
+    def put(self, raw: bytes, *, meta: dict[str, Any] | None = None) -> str:
+        """Store `raw` durably and return its digest; storing the same bytes again is a no-op.
+
+        `meta` (where and when the mailbox first had it) is kept beside it, also durably, so the
+        ledger can be rebuilt from this store alone (`xinbao reprocess`); the first one stays.
+        """
         sha = hashlib.sha256(raw).hexdigest()
         final = self.path(sha)
-        if final.exists():
-            return sha
+        if not final.exists():
+            self._write(final, raw)
+        if meta is not None and not self.meta_path(sha).exists():
+            self._write(self.meta_path(sha), json.dumps(meta, ensure_ascii=False, sort_keys=True).encode())
+        return sha
+
+    def meta_path(self, sha256: str) -> Path:
+        return self.path(sha256).with_name(f"{sha256}.json")
+
+    def meta(self, sha256: str) -> dict[str, Any] | None:
+        """What `put` recorded about the message, or None."""
+        try:
+            data = json.loads(self.meta_path(sha256).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def digests(self) -> Iterator[str]:
+        """Every stored message's digest (temporary and metadata files are skipped)."""
+        for path in sorted(self.root.glob("*/*/*")):
+            if _DIGEST.fullmatch(path.name):
+                yield path.name
+
+    def _write(self, final: Path, data: bytes) -> None:
         self._makedirs(final.parent)
         fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=_TMP_PREFIX)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(raw)
+                f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, final)
@@ -52,7 +81,6 @@ class RawStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(final.parent)
-        return sha
 
     def get(self, sha256: str) -> bytes:
         """The stored bytes; FileNotFoundError if absent, CorruptRawError if they do not match."""

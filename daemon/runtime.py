@@ -84,6 +84,7 @@ def runtime(
     offline: bool = False,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    quiet: bool = False,
 ) -> Iterator[Runtime]:
     """Everything a pass needs; `offline` leaves out IMAP and SMTP (process stored mail only)."""
     from daemon.convert import LibreOfficeConverter
@@ -105,6 +106,7 @@ def runtime(
         parse=guard.parse,
         directory=directory(config.units, config.publicists),
         clock=clock,
+        quiet=quiet,
     )
     mailbox = relay = None
     if not offline:

@@ -1,0 +1,202 @@
+"""Backup and rebuild: `xinbao backup DIR` and `xinbao reprocess`.
+
+A backup is the database first (SQLite's online backup API, or pg_dump), then the raw store.
+The raw store only ever grows and its files never change, so every raw file the database
+snapshot refers to is already on disk when it is copied: the pair is consistent without
+stopping the daemon.
+
+`reprocess` rebuilds the ledger's submissions and problems from the stored raw mail with today's
+parsers and config, sending nothing: messages the database lost are re-created from the raw
+store's metadata, adoptions follow their draft (same message, same file) to its new row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
+
+from daemon.config import Config
+from daemon.db import session
+from daemon.models import (
+    Adoption,
+    Message,
+    MessageState,
+    ProblemRecord,
+    Submission,
+    SubmissionAuthor,
+    SubmissionStatus,
+)
+from daemon.pipeline import Pipeline
+from daemon.rawstore import RawStore
+
+log = logging.getLogger(__name__)
+
+
+class RecoveryError(Exception):
+    """A backup or rebuild that cannot go on; `str()` is the Chinese message for the office."""
+
+
+@dataclass(frozen=True)
+class BackupReport:
+    database: Path
+    raw_files: int
+
+
+def backup(config: Config, engine: Engine, target: Path, *, now: datetime) -> BackupReport:
+    """A consistent copy of the database and the raw store under `target` (which must be new)."""
+    if target.exists() and any(target.iterdir()):
+        raise RecoveryError(f"备份目录 {target} 不是空目录")
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        db_copy = target / "xinbao.db"
+        source = sqlite3.connect(str(url.database))
+        dest = sqlite3.connect(str(db_copy))
+        try:
+            with dest:
+                source.backup(dest)
+        finally:
+            source.close()
+            dest.close()
+    else:
+        db_copy = target / "xinbao.pgdump"
+        pg_url = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        done = subprocess.run(
+            ["pg_dump", "--format=custom", f"--file={db_copy}", pg_url],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RecoveryError(f"pg_dump 失败：{done.stderr.strip()}")
+    db_copy.chmod(0o600)
+    raw = RawStore(config.resolve(config.database.raw_store))
+    copied = 0
+    for sha in raw.digests():
+        for src in (raw.path(sha), raw.meta_path(sha)):
+            if src.exists():
+                dst = target / "raw" / src.relative_to(raw.root)
+                dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                shutil.copy2(src, dst)
+        copied += 1
+    manifest = {"created_at": now.isoformat(), "database": db_copy.name, "raw_messages": copied}
+    (target / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return BackupReport(database=db_copy, raw_files=copied)
+
+
+@dataclass(frozen=True)
+class ReprocessReport:
+    messages: int
+    restored: int
+    submissions: int
+    adoptions_moved: int
+
+
+def reprocess(pipeline: Pipeline, *, progress: Callable[[int, int], None] | None = None) -> ReprocessReport:
+    """Rebuild submissions and problems of every message from its raw bytes; queue no mail."""
+    if not pipeline.quiet:
+        raise RecoveryError("reprocess must not answer senders again: use a quiet pipeline")
+    engine, store, clock = pipeline.engine, pipeline.store, pipeline.clock
+    restored = _restore_missing_messages(engine, store, clock)
+    with session(engine) as s:
+        # Where each adopted draft was: (raw message, file in it), to find its new row afterwards.
+        adopted = {
+            a.id: (m.sha256, sub.source)
+            for a, sub, m in s.exec(
+                select(Adoption, Submission, Message)
+                .where(Adoption.submission_id == Submission.id)
+                .where(Submission.message_row_id == Message.id)
+            )
+        }
+        s.exec(delete(SubmissionAuthor))
+        s.exec(delete(ProblemRecord))
+        for sub in s.exec(select(Submission)):
+            sub.replaces_id = None
+            # Adopted rows stay until their adoption moves; meanwhile they must not look like an
+            # earlier copy of the same draft (find_duplicate looks for accepted ones).
+            sub.status = SubmissionStatus.REPLACED
+        s.flush()
+        s.exec(delete(Submission).where(col(Submission.id).not_in(select(Adoption.submission_id))))
+        ids = [m.id for m in s.exec(select(Message).order_by(col(Message.internaldate), col(Message.id)))]
+        for m in s.exec(select(Message).where(col(Message.state) != MessageState.POISON)):
+            m.state, m.outcome, m.attempts = MessageState.FETCHED, None, 0
+    for done, row_id in enumerate(ids, 1):
+        assert row_id is not None
+        raw = pipeline.claim(row_id)
+        if raw is not None:
+            pipeline.record(row_id, pipeline.parse(raw))
+        if progress is not None:
+            progress(done, len(ids))
+    moved = _remap_adoptions(engine, adopted)
+    with session(engine) as s:
+        # Server flags were set when the mail first came; rebuilt rows need nothing from the server.
+        for m in s.exec(select(Message).where(Message.state == MessageState.RECORDED)):
+            m.state = MessageState.ACKNOWLEDGED if m.server_done else m.state
+        total = len(s.exec(select(Submission.id)).all())
+    return ReprocessReport(messages=len(ids), restored=restored, submissions=total, adoptions_moved=moved)
+
+
+def _restore_missing_messages(engine: Engine, store: RawStore, clock: Callable[[], datetime]) -> int:
+    """Message rows for raw files the database does not know (a database restored from an older backup)."""
+    restored = 0
+    with session(engine) as s:
+        known = set(s.exec(select(Message.sha256)).all())
+        for sha in store.digests():
+            meta = store.meta(sha)
+            if sha in known or meta is None:
+                continue
+            now = clock()
+            s.add(
+                Message(
+                    account=meta["account"],
+                    folder=meta["folder"],
+                    uidvalidity=meta["uidvalidity"],
+                    uid=meta["uid"],
+                    sha256=sha,
+                    size=int(meta.get("too_large") or store.path(sha).stat().st_size),
+                    internaldate=datetime.fromisoformat(meta["internaldate"]),
+                    state=MessageState.FETCHED,
+                    server_done=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            restored += 1
+    return restored
+
+
+def _remap_adoptions(engine: Engine, adopted: dict[int | None, tuple[str, str]]) -> int:
+    moved = 0
+    with session(engine) as s:
+        for adoption_id, (sha, source) in adopted.items():
+            new = s.exec(
+                select(Submission)
+                .join(Message, col(Message.id) == Submission.message_row_id)
+                .where(Message.sha256 == sha, Submission.source == source)
+                .order_by(col(Submission.id).desc())
+            ).first()
+            adoption = s.get(Adoption, adoption_id)
+            if new is None or adoption is None:
+                log.warning(
+                    "adoption %s: its draft is gone after reprocessing; kept on the old row", adoption_id
+                )
+                continue
+            if new.id is not None and adoption.submission_id != new.id:
+                old_id = adoption.submission_id
+                adoption.submission_id = new.id
+                s.flush()
+                s.exec(delete(Submission).where(col(Submission.id) == old_id))
+                moved += 1
+    return moved
