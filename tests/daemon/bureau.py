@@ -37,16 +37,27 @@ BODY = [
 
 
 def config_for(
-    tmp: Path, account: Account, smtp: SmtpServer, *, imap_port: int | None = None, **mailbox: Any
+    tmp: Path,
+    account: Account,
+    smtp: SmtpServer,
+    *,
+    imap_port: int | None = None,
+    db_url: str | None = None,
+    **mailbox: Any,
 ) -> Config:
-    """A config for this test's mailbox, SMTP server and a SQLite ledger under `tmp`."""
-    return parse_config(
-        config_data(tmp, account, smtp, imap_port=imap_port, **mailbox), path=tmp / "config.toml"
-    )
+    """A config for this test's mailbox, SMTP server and ledger (SQLite under `tmp` by default)."""
+    data = config_data(tmp, account, smtp, imap_port=imap_port, db_url=db_url, **mailbox)
+    return parse_config(data, path=tmp / "config.toml")
 
 
 def config_data(
-    tmp: Path, account: Account, smtp: SmtpServer, *, imap_port: int | None = None, **mailbox: Any
+    tmp: Path,
+    account: Account,
+    smtp: SmtpServer,
+    *,
+    imap_port: int | None = None,
+    db_url: str | None = None,
+    **mailbox: Any,
 ) -> dict[str, Any]:
     """The config as decoded TOML, for tests that write a config.toml and run `xinbao`."""
     return {
@@ -67,7 +78,7 @@ def config_data(
             "user": SMTP_LOGIN,
             "password_env": "XINBAO_TEST_SMTP_PASSWORD",
         },
-        "database": {"url": f"sqlite:///{tmp / 'xinbao.db'}", "raw_store": str(tmp / "raw")},
+        "database": {"url": db_url or f"sqlite:///{tmp / 'xinbao.db'}", "raw_store": str(tmp / "raw")},
         "office": {"name": "盘锦市应急管理局办公室", "emails": [OFFICE]},
         "units": UNITS,
         "publicists": [{"unit": u, "name": n, "email": e} for u, (n, e) in PUBLICISTS.items()],

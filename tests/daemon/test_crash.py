@@ -71,12 +71,12 @@ def _mailbox(dovecot: Account) -> dict[str, int]:
 
 @pytest.mark.parametrize("point", POINTS)
 def test_a_crash_at_any_point_loses_nothing_and_counts_nothing_twice(
-    point: str, tmp_path: Path, dovecot: Account, smtp: SmtpServer
+    point: str, tmp_path: Path, dovecot: Account, smtp: SmtpServer, db_url: str
 ) -> None:
     """SIGKILL at `point`, then two normal passes: every message ends once, every reply goes once."""
     expected = _mailbox(dovecot)
     config = tmp_path / "config.toml"
-    config.write_text(toml_for(config_data(tmp_path, dovecot, smtp)), encoding="utf-8")
+    config.write_text(toml_for(config_data(tmp_path, dovecot, smtp, db_url=db_url)), encoding="utf-8")
     env = environment(dovecot)
 
     crashed = _poll(config, env, point)
@@ -85,7 +85,7 @@ def test_a_crash_at_any_point_loses_nothing_and_counts_nothing_twice(
         done = _poll(config, env)
         assert done.returncode == 0, done.stderr
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'xinbao.db'}")
+    engine = make_engine(db_url)
     with session(engine) as s:
         messages = list(s.exec(select(Message)))
         subs = list(s.exec(select(Submission)))

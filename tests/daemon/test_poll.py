@@ -1,4 +1,4 @@
-"""A polling pass end to end: real Dovecot (behind the 163-like proxy), aiosmtpd, SQLite ledger."""
+"""A polling pass end to end: real Dovecot (behind the 163-like proxy), aiosmtpd, and the ledger on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -34,11 +34,23 @@ def env(monkeypatch: pytest.MonkeyPatch, dovecot: Account) -> None:
         monkeypatch.setenv(k, v)
 
 
+@pytest.fixture
+def ledger(db_url: str) -> str:
+    """Every end-to-end case runs on SQLite and on PostgreSQL."""
+    return db_url
+
+
 @contextmanager
 def bureau(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, clock: Clock, **mailbox: object
+    tmp_path: Path,
+    dovecot: Account,
+    smtp: SmtpServer,
+    imap163: Imap163Proxy,
+    clock: Clock,
+    db_url: str | None = None,
+    **mailbox: object,
 ) -> Iterator[Runtime]:
-    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port, **mailbox)
+    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port, db_url=db_url, **mailbox)
     with runtime(config, clock=clock, workers=1) as rt:
         yield rt
 
@@ -55,12 +67,12 @@ def _subs(rt: Runtime) -> list[Submission]:
 
 @pytest.mark.usefixtures("env")
 def test_a_publicists_draft_is_recorded_flagged_and_answered_in_thread(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """The everyday case through a 163-like server: one receipt, in the publicist's thread."""
     raw = mail("危化科", Draft("危化企业专项检查"), message_id="<orig-1@163.com>")
     uid = dovecot.append(raw, internaldate=datetime(2025, 6, 20, 9, 30, tzinfo=CST))
-    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
         report = rt.poller.run_pass()
         subs = _subs(rt)
         assert _states(rt) == {uid: MessageState.ACKNOWLEDGED}
@@ -82,13 +94,13 @@ def test_a_publicists_draft_is_recorded_flagged_and_answered_in_thread(
 
 @pytest.mark.usefixtures("env")
 def test_a_rejected_draft_corrected_by_reply_replaces_the_rejection(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """The publicist forgot 复审人, reads the rejection, replies with the fixed zip: one draft counts."""
     unsigned = Draft("汛期值班工作部署", signoff=("撰稿人：危化科 王强", "初审人：刘洋"))
     dovecot.append(mail("危化科", unsigned, message_id="<first@163.com>"))
     clock = Clock()
-    with bureau(tmp_path, dovecot, smtp, imap163, clock) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, clock, ledger) as rt:
         rt.poller.run_pass()
         [rejection] = smtp.received
         assert "缺少复审人" in text_of(rejection.raw)
@@ -110,13 +122,13 @@ def test_a_rejected_draft_corrected_by_reply_replaces_the_rejection(
 
 @pytest.mark.usefixtures("env")
 def test_the_same_draft_sent_twice_counts_once(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """A publicist unsure whether it arrived sends it again: recorded as a duplicate, told so."""
     draft = Draft("危化企业专项检查")
     dovecot.append(mail("危化科", draft, message_id="<a@163.com>"))
     dovecot.append(mail("危化科", draft, message_id="<b@163.com>", subject="再发一次"))
-    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
         rt.poller.run_pass()
         subs = _subs(rt)
     assert [s.status for s in subs] == [SubmissionStatus.ACCEPTED, SubmissionStatus.DUPLICATE]
@@ -125,14 +137,14 @@ def test_the_same_draft_sent_twice_counts_once(
 
 @pytest.mark.usefixtures("env")
 def test_unknown_senders_are_held_answered_politely_and_reported_next_day(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """A stranger's draft is kept as unverified; the office gets the day's digest the next day."""
     dovecot.append(
         mail("陌生单位", Draft("某某公司安全生产月活动")), internaldate=datetime(2025, 6, 20, 9, tzinfo=CST)
     )
     clock = Clock()
-    with bureau(tmp_path, dovecot, smtp, imap163, clock) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, clock, ledger) as rt:
         rt.poller.run_pass()
         assert [s.status for s in _subs(rt)] == [SubmissionStatus.UNVERIFIED]
         assert [r.rcpt_tos for r in smtp.received] == [("stranger@qq.com",)]
@@ -146,13 +158,13 @@ def test_unknown_senders_are_held_answered_politely_and_reported_next_day(
 
 @pytest.mark.usefixtures("env")
 def test_automatic_replies_are_never_answered(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """An out-of-office reply to one of our receipts ends there: no reply, no loop."""
     uid = dovecot.append(
         mail("危化科", subject="自动回复：信息报送回执", extra_headers=[("Auto-Submitted", "auto-replied")])
     )
-    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
         rt.poller.run_pass()
         assert _states(rt) == {uid: MessageState.IGNORED}
     assert smtp.received == []
@@ -160,11 +172,11 @@ def test_automatic_replies_are_never_answered(
 
 @pytest.mark.usefixtures("env")
 def test_mail_over_the_size_limit_is_not_downloaded_and_the_sender_told(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """A zip of uncompressed photos over the limit: headers only, and a precise rejection."""
     dovecot.append(mail("危化科", Draft("大量照片", photos=40)))
-    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port)
+    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port, db_url=ledger)
     config = replace(config, limits=replace(config.limits, max_message_bytes=10_000))
     with runtime(config, clock=Clock(), workers=1) as rt:
         report = rt.poller.run_pass()
@@ -175,7 +187,7 @@ def test_mail_over_the_size_limit_is_not_downloaded_and_the_sender_told(
 
 @pytest.mark.usefixtures("env")
 def test_a_uidvalidity_change_rescans_without_counting_anything_again(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """The server renumbers the folder: every message is seen again, none counted or answered twice."""
     dovecot.append(mail("危化科", Draft("危化企业专项检查")))
@@ -185,7 +197,7 @@ def test_a_uidvalidity_change_rescans_without_counting_anything_again(
             Draft("盘山县防汛演练", signoff=("撰稿人：盘山县应急局 李娜", "初审：张三 复审：李四")),
         )
     )
-    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
         rt.poller.run_pass()
         with session(rt.engine) as s:
             from daemon.models import PollState
@@ -206,13 +218,13 @@ def test_a_uidvalidity_change_rescans_without_counting_anything_again(
 
 @pytest.mark.usefixtures("env")
 def test_a_connection_reset_mid_fetch_loses_nothing(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """The line drops in the middle of a FETCH: no half message is parsed; the next pass gets it all."""
     for i in range(3):
         dovecot.append(mail("危化科", Draft(f"第{i + 1}篇稿件", body=[f"第{i + 1}篇正文，内容各不相同。"])))
     imap163.faults.reset_after_fetch_bytes = 20_000
-    with bureau(tmp_path, dovecot, smtp, imap163, Clock()) as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
         first = rt.poller.run_pass()
         assert first.error is not None
         rt.poller.run_pass()
@@ -226,11 +238,11 @@ def test_a_connection_reset_mid_fetch_loses_nothing(
 
 @pytest.mark.usefixtures("env")
 def test_move_mode_files_processed_mail_without_the_move_command(
-    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
 ) -> None:
     """163 has no MOVE: processed mail is copied to 已处理 and expunged by UID from the inbox."""
     dovecot.append(mail("危化科", Draft("危化企业专项检查")))
-    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), mark="move") as rt:
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger, mark="move") as rt:
         rt.poller.run_pass()
     assert dovecot.messages("INBOX") == {}
     assert len(dovecot.messages("已处理")) == 1
