@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from tests.daemon.bureau import (
 )
 from tests.dovecot import Account, dovecot_fixture, dovecot_server_fixture  # noqa: F401
 from tests.imap163 import Imap163Proxy, imap163_fixture  # noqa: F401
+from tests.pgserver import PgServer
 from tests.smtpserver import SmtpServer
 
 pytestmark = pytest.mark.dovecot
@@ -152,3 +154,66 @@ def test_the_office_is_alerted_once_when_the_mailbox_keeps_failing(
     assert all(r.error for r in reports)
     assert len(alerts) == 1
     assert "授权码" in text_of(alerts[0].raw)
+
+
+class _Log:
+    """A process's stderr, read line by line as it comes, so a test can wait for a line."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert proc.stderr is not None
+        self._stream = stream = proc.stderr
+        self._thread = threading.Thread(target=lambda: self.lines.extend(stream), daemon=True)
+        self._thread.start()
+
+    def has(self, text: str) -> bool:
+        return any(text in line for line in list(self.lines))
+
+    def join(self) -> str:
+        """All of it, once the process has ended."""
+        self._thread.join(timeout=30)
+        self._stream.close()
+        return "".join(self.lines)
+
+
+@pytest.mark.postgres
+def test_two_daemons_on_postgresql_one_works_the_other_takes_over(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, pg_server: PgServer
+) -> None:
+    """A standby daemon waits on the advisory lock; when the active one stops, it carries on."""
+    url = pg_server.url(pg_server.create_database())
+    config = tmp_path / "config.toml"
+    config.write_text(toml_for(config_data(tmp_path, dovecot, smtp, db_url=url)), encoding="utf-8")
+    env = {**os.environ, **environment(dovecot)}
+    dovecot.append(mail("危化科", Draft("第1篇", body=["第1篇正文。"])))
+    first = subprocess.Popen(_cli(config, env, "run"), env=env, stderr=subprocess.PIPE, text=True)
+    first_log = _Log(first)
+    _wait_for(lambda: len(smtp.received) == 1)  # the first daemon is working: it holds the lock
+    second = subprocess.Popen(_cli(config, env, "run"), env=env, stderr=subprocess.PIPE, text=True)
+    second_log = _Log(second)
+    try:
+        _wait_for(lambda: second_log.has("holds the mailbox lock"))
+        for i in range(1, 3):
+            dovecot.append(mail("危化科", Draft(f"第{i + 1}篇", body=[f"第{i + 1}篇正文。"])))
+        _wait_for(lambda: len(smtp.received) == 3)
+        assert not second_log.has("pass: fetched")  # the standby has done nothing yet
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+        dovecot.append(mail("危化科", Draft("接班后的稿件", body=["接班后的正文。"])))
+        _wait_for(lambda: len(smtp.received) == 4)
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    finally:
+        for p in (first, second):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        logs = first_log.join(), second_log.join()
+    assert first.returncode == 0, logs[0]
+    assert second.returncode == 0, logs[1]
+    assert second_log.has("pass: fetched 1")
+    engine = make_engine(url)
+    with session(engine) as s:
+        assert len(s.exec(select(Submission)).all()) == 4
+    engine.dispose()
+    assert len({r.raw for r in smtp.received}) == 4
