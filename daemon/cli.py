@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
     from daemon.config import Config
     from daemon.poller import PassReport
     from parsers.types import ParsedMessage
+    from scoring.periods import Period
+    from scoring.results import Line, MonthScores, YearScores
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="信报：政务信息报送邮件处理系统")
 
@@ -301,6 +307,615 @@ def reprocess(ctx: typer.Context) -> None:
         f"已重建：邮件 {report.messages} 封（其中从原始邮件恢复 {report.restored} 封），"
         f"稿件 {report.submissions} 篇，采用记录迁移 {report.adoptions_moved} 条；未发送任何邮件"
     )
+
+
+# Scoring (DESIGN.md "Command line"): scores, quota, adopt, entry, ledger import.
+
+
+def _period_arg(month: str | None, year: str | None) -> tuple[Period | None, int | None]:
+    from scoring.periods import parse_month
+
+    if bool(month) == bool(year):
+        _fail("请指定 --month YYYY-MM 或 --year YYYY 之一")
+    if month:
+        try:
+            return parse_month(month), None
+        except ValueError:
+            _fail(f"无法识别的月份：{month}（应写作 2025-06）")
+    assert year is not None
+    if not (year.isdigit() and len(year) == 4):
+        _fail(f"无法识别的年份：{year}（应写作 2025）")
+    return None, int(year)
+
+
+def _warn(warnings: Iterable[str]) -> None:
+    import logging
+
+    for w in dict.fromkeys(warnings):
+        logging.getLogger("xinbao.scoring").warning(w)
+
+
+@app.command()
+def scores(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option("--month", help="月份，如 2025-06")] = None,
+    year: Annotated[str | None, typer.Option("--year", help="年份，如 2025")] = None,
+    people: Annotated[bool, typer.Option("--people", help="同时列出个人得分")] = False,
+    unit: Annotated[str | None, typer.Option("--unit", help="只显示这个单位的明细")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（DESIGN.md 约定的格式）")] = False,
+) -> None:
+    """各单位（及个人）的月度或年度得分，每一分都列明计分规则、稿件和撰稿人。"""
+    from daemon.db import session
+    from daemon.runtime import open_database, system_clock
+    from daemon.scoring_io import load_calendar, load_profile, load_records, year_period
+    from scoring.engine import score_month, score_year
+    from scoring.periods import day_of
+
+    period, year_number = _period_arg(month, year)
+    config = _config(ctx)
+    if unit is not None and config.unit_by_name(unit) is None:
+        _fail(f"配置中没有单位“{unit}”")
+    profile, calendar = load_profile(config), load_calendar(config)
+    the_year = day_of(period.start).year if period is not None else year_number
+    assert the_year is not None
+    engine = open_database(config)
+    try:
+        with session(engine, readonly=True) as s:
+            records = load_records(s, config, year_period(the_year))
+    finally:
+        engine.dispose()
+    common: dict[str, Any] = {
+        "units": records.units,
+        "submissions": records.submissions,
+        "adoptions": records.adoptions,
+        "entries": records.entries,
+        "history": records.history,
+        "profile": profile,
+        "calendar": calendar,
+        "now": system_clock(),
+    }
+    result = (
+        score_month(month=period, **common) if period is not None else score_year(year=the_year, **common)
+    )
+    _warn((*result.warnings, *calendar.warnings))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(people=people), ensure_ascii=False, indent=2))
+        return
+    found = config.unit_by_name(unit) if unit else None
+    typer.echo(describe_scores(result, people=people, unit=found.name if found else None))
+
+
+def describe_scores(result: MonthScores | YearScores, *, people: bool, unit: str | None = None) -> str:
+    """The human form of `scores`: a table of units, then every unit's lines (2 decimal places)."""
+    from rich.table import Table
+
+    from scoring.results import MonthScores, format_points
+
+    monthly = isinstance(result, MonthScores)
+    if isinstance(result, MonthScores):
+        first = result.month.start
+        heading = f"{first.year}年{first.month}月各单位得分（计分规则：{result.profile}）"
+    else:
+        heading = f"{result.year}年各单位得分（累计）"
+    table = Table()
+    columns = (
+        ("单位", "分组", "报送", "本月得分", "累计得分") if monthly else ("单位", "分组", "报送", "全年得分")
+    )
+    for column in columns:
+        table.add_column(column, justify="right" if column not in ("单位", "分组") else "left")
+    shown = [u for u in result.units if unit is None or u.unit == unit]
+    for u in shown:
+        cells = [u.unit, _GROUP_NAMES.get(u.group, u.group), str(u.submitted), format_points(u.score)]
+        table.add_row(*cells, *([format_points(u.cumulative)] if monthly else []))
+    out = [heading, _render(table), ""]
+    for u in shown:
+        out.append(
+            f"{u.unit}：{'本月' if monthly else '全年'} {format_points(u.score)} 分（{len(u.lines)} 项）"
+        )
+        out.extend(_line_text(line) for line in u.lines)
+        out.append("")
+    if people:
+        ranked = Table()
+        for column in ("名次", "姓名", "单位", "得分"):
+            ranked.add_column(column)
+        chosen = [p for p in result.people if unit is None or p.unit == unit]
+        for rank, p in enumerate(chosen, 1):
+            ranked.add_row(str(rank), p.name, p.unit, format_points(p.score))
+        out.extend(["个人得分", _render(ranked)])
+    out.append("分值按两位小数显示；合计按精确值计算后取两位小数。")
+    return "\n".join(out).rstrip()
+
+
+_GROUP_NAMES = {"county": "县区", "department": "科室"}
+
+
+def _line_text(line: Line) -> str:
+    from scoring.results import format_points
+
+    points = ("+" if line.points > 0 else "") + format_points(line.points)
+    ref = f" #{line.submission_id}" if line.submission_id is not None else ""
+    return f"  {points:>7}  [{line.rule}]{ref}  {line.note}"
+
+
+def _render(table: Any) -> str:
+    from rich.console import Console
+
+    console = Console(width=120, markup=False, highlight=False, color_system=None)
+    with console.capture() as captured:
+        console.print(table)
+    return captured.get().rstrip()
+
+
+@app.command()
+def quota(
+    ctx: typer.Context,
+    week: Annotated[str | None, typer.Option("--week", help="ISO 周，如 2025-W25")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="月份，如 2025-06")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（DESIGN.md 约定的格式）")] = False,
+) -> None:
+    """各单位在一周（或一月）内的报送篇数与任务数，按中国工作日历计算。"""
+    from daemon.db import session
+    from daemon.runtime import open_database
+    from daemon.scoring_io import load_calendar, load_profile, load_records
+    from scoring.periods import parse_month, parse_week
+    from scoring.quota import month_quota, week_quota
+
+    if bool(week) == bool(month):
+        _fail("请指定 --week YYYY-Www 或 --month YYYY-MM 之一")
+    try:
+        period = parse_week(week) if week else parse_month(month or "")
+    except ValueError:
+        _fail(f"无法识别的期间：{week or month}（周写作 2025-W25，月份写作 2025-06）")
+    config = _config(ctx)
+    profile, calendar = load_profile(config), load_calendar(config)
+    engine = open_database(config)
+    try:
+        with session(engine, readonly=True) as s:
+            records = load_records(s, config, period)
+    finally:
+        engine.dispose()
+    measure = week_quota if week else month_quota
+    report = measure(
+        **{"week" if week else "month": period},
+        units=records.units,
+        submissions=records.submissions,
+        profile=profile,
+        calendar=calendar,
+    )
+    _warn(calendar.warnings)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("单位", "分组", "已报", "应报", "少报"):
+        table.add_column(column)
+    for row in report.units:
+        table.add_row(
+            row.unit,
+            _GROUP_NAMES.get(row.group, row.group),
+            str(row.submitted),
+            str(row.required),
+            str(row.short) if row.short else "",
+        )
+    short = [row.unit for row in report.units if row.short]
+    typer.echo(f"{period.label} 报送任务（工作日 {report.workdays} 天）")
+    typer.echo(_render(table))
+    typer.echo(f"未完成任务的单位：{'、'.join(short)}" if short else "各单位均已完成任务。")
+
+
+class _AdoptGroup(TyperGroup):
+    """`adopt ID …` beside `adopt revoke` and `adopt import`: anything else runs the hidden `add`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["add", *args]
+        return super().parse_args(ctx, args)
+
+
+adopt_app = typer.Typer(
+    cls=_AdoptGroup,
+    no_args_is_help=True,
+    help="登记采用：adopt ID --level LEVEL [--channel NAME]；adopt revoke ID；adopt import FILE",
+)
+app.add_typer(adopt_app, name="adopt")
+LevelOpt = Annotated[
+    str | None,
+    typer.Option("--level", help="采用级别：municipal（市级）、provincial（省级）、national（国家级）"),
+]
+ChannelOpt = Annotated[
+    str | None, typer.Option("--channel", help="采用渠道名称（计分规则中的名称），如 市政府政务信息")
+]
+DateOpt = Annotated[str | None, typer.Option("--date", help="采用日期，如 2025-06-20（默认今天）")]
+
+
+def _adoption_date(value: str | None) -> datetime | None:
+    from datetime import date
+
+    from daemon.adoptions import at_noon
+
+    if value is None:
+        return None
+    try:
+        return at_noon(date.fromisoformat(value))
+    except ValueError:
+        _fail(f"无法识别的日期：{value}（应写作 2025-06-20）")
+
+
+@adopt_app.command("add", hidden=True)
+def adopt_add(
+    ctx: typer.Context,
+    submission_id: Annotated[int, typer.Argument(metavar="ID", help="稿件编号")],
+    level: LevelOpt = None,
+    channel: ChannelOpt = None,
+    on: DateOpt = None,
+    note: Annotated[str, typer.Option("--note", help="备注")] = "",
+) -> None:
+    """登记一篇稿件被采用（按稿件编号）。"""
+    from daemon.adoptions import AdoptionError, adopt
+    from daemon.db import session
+    from daemon.runtime import open_database, system_clock
+    from scoring.periods import day_of
+
+    if level is None and channel is None:
+        _fail("请用 --level 或 --channel 指定采用渠道")
+    config = _config(ctx)
+    now = system_clock()
+    when = _adoption_date(on) or now
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            m = adopt(
+                s,
+                config,
+                submission_id=submission_id,
+                level=level,
+                channel=channel,
+                adopted_at=when,
+                now=now,
+                created_by="cli",
+                note=note,
+            )
+    except AdoptionError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    day = day_of(when)
+    what = f"稿件 #{m.submission.id}《{m.submission.title}》（{m.submission.unit or '未登记单位'}）被{m.channel}采用"
+    if m.created:
+        typer.echo(f"已登记：{what}，计入{day.year}年{day.month}月得分")
+    else:
+        typer.echo(f"{what}此前已登记，未重复登记")
+
+
+@adopt_app.command("revoke")
+def adopt_revoke(
+    ctx: typer.Context,
+    submission_id: Annotated[int, typer.Argument(metavar="ID", help="稿件编号")],
+    level: LevelOpt = None,
+    channel: ChannelOpt = None,
+) -> None:
+    """撤销一篇稿件的采用登记（有多条时用 --channel 指定）；相关得分随之撤回。"""
+    from daemon.adoptions import AdoptionError, revoke
+    from daemon.db import session
+    from daemon.runtime import open_database, system_clock
+
+    config = _config(ctx)
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            revoked = revoke(s, submission_id=submission_id, level=level, channel=channel, now=system_clock())
+    except AdoptionError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    names = "、".join(a.channel for a in revoked)
+    typer.echo(f"已撤销稿件 #{submission_id} 的采用登记：{names}；相关得分已撤回")
+
+
+@adopt_app.command("import")
+def adopt_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="采用情况表（.xlsx 或 .csv）：编号或标题，可含单位、级别、渠道、采用日期列")
+    ],
+    level: LevelOpt = None,
+    channel: ChannelOpt = None,
+    on: DateOpt = None,
+) -> None:
+    """从表格批量登记采用：按稿件编号，或按标题模糊匹配。"""
+    from daemon.adoptions import AdoptionError, import_file
+    from daemon.db import session
+    from daemon.runtime import open_database, system_clock
+
+    config = _config(ctx)
+    when = _adoption_date(on)
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            result = import_file(
+                s, config, file, level=level, channel=channel, adopted_at=when, now=system_clock()
+            )
+    except AdoptionError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    for m in result.matched:
+        done = "已登记" if m.created else "此前已登记"
+        typer.echo(f"{done}：{m.line} → 稿件 #{m.submission.id}《{m.submission.title}》，{m.channel}")
+    for a in result.ambiguous:
+        options = "；".join(f"#{c.id}《{c.title}》（{c.unit or '未登记单位'}）" for c in a.candidates)
+        typer.echo(f"待确认：{a.line} → 可能是 {options}")
+    for u in result.unmatched:
+        typer.echo(f"未匹配：{u.line}：{u.reason}")
+    typer.echo(
+        f"新登记 {result.recorded} 条；已匹配 {len(result.matched)} 条，待确认 {len(result.ambiguous)} 条，"
+        f"未匹配 {len(result.unmatched)} 条"
+    )
+
+
+ledger_app = typer.Typer(no_args_is_help=True, help="稿件台账：导入系统启用前的历史数据")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("import")
+def ledger_import(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="历史数据表（.xlsx 或 .csv）：单位、月份、报送、各采用渠道篇数、得分")
+    ],
+) -> None:
+    """导入系统启用前各单位各月的报送、采用和得分，使累计得分从第一天起就正确。"""
+    from daemon.db import session
+    from daemon.history import HistoryError, import_history
+    from daemon.runtime import open_database, system_clock
+
+    config = _config(ctx)
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            report = import_history(s, config, file, now=system_clock())
+    except HistoryError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"已导入历史数据：新增 {report.added} 条，更新 {report.updated} 条（{'、'.join(report.months) or '无'}）"
+    )
+    if report.ignored_columns:
+        typer.echo(f"以下列未导入：{'、'.join(report.ignored_columns)}")
+
+
+entry_app = typer.Typer(no_args_is_help=True, help="办公室登记的计分项目：加分、扣分、固定分项")
+app.add_typer(entry_app, name="entry")
+
+
+@entry_app.command("add")
+def entry_add(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option("--kind", help="计分项目（计分规则中的名称），如 solicitation、late")],
+    unit: Annotated[str | None, typer.Option("--unit", help="单位名称")] = None,
+    submission: Annotated[int | None, typer.Option("--submission", help="稿件编号")] = None,
+    points: Annotated[str | None, typer.Option("--points", help="分值（不填则用计分规则的默认分值）")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="计入月份，如 2025-06（默认本月）")] = None,
+    person: Annotated[str | None, typer.Option("--person", help="只计给这位撰稿人")] = None,
+    note: Annotated[str, typer.Option("--note", help="说明，如约稿题目")] = "",
+) -> None:
+    """登记一项加分、扣分或固定分项（按单位或按稿件）。"""
+    from decimal import Decimal, InvalidOperation
+
+    from daemon import ledger
+    from daemon.db import session
+    from daemon.models import Submission, Unit
+    from daemon.models_scoring import Entry
+    from daemon.runtime import open_database, system_clock
+    from daemon.scoring_io import load_profile
+    from scoring.periods import day_of, month_of, parse_month
+    from scoring.split import fmt
+
+    if (unit is None) == (submission is None):
+        _fail("请指定 --unit 或 --submission 之一")
+    amount = None
+    if points is not None:
+        try:
+            amount = Decimal(points)
+        except InvalidOperation:
+            _fail(f"分值“{points}”不是数字")
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.0001")) or abs(amount) >= 10**6:
+            _fail(f"分值“{points}”无效（最多四位小数）")
+    now = system_clock()
+    try:
+        period = parse_month(month) if month else month_of(now)
+    except ValueError:
+        _fail(f"无法识别的月份：{month}（应写作 2025-06）")
+    first = day_of(period.start)
+    config = _config(ctx)
+    profile = load_profile(config)
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            sub = s.get(Submission, submission) if submission is not None else None
+            if submission is not None and sub is None:
+                _fail(f"没有编号为 {submission} 的稿件")
+            row = ledger.unit_by_name_or_alias(s, unit) if unit else None
+            if unit is not None and row is None:
+                _fail(f"配置中没有单位“{unit}”")
+            home = row or (s.get(Unit, sub.unit_id) if sub is not None and sub.unit_id is not None else None)
+            rules = profile.rules(period, home.group if home else "")
+            item = rules.item(kind)
+            if item is None:
+                known = "、".join(f"{i.kind}（{i.label}）" for i in rules.items)
+                _fail(f"计分规则中没有计分项目“{kind}”（现有：{known}）")
+            if amount is None and item.points is None:
+                _fail(f"“{item.label}”没有默认分值，请用 --points 指定")
+            entry = Entry(
+                kind=kind,
+                period=first,
+                unit_id=row.id if row else None,
+                submission_id=sub.id if sub else None,
+                person=person,
+                points=amount,
+                note=note,
+                created_by="cli",
+                created_at=now,
+            )
+            s.add(entry)
+            s.flush()
+            target = f"稿件 #{sub.id}《{sub.title}》" if sub is not None else (row.name if row else "")
+    finally:
+        engine.dispose()
+    given = fmt(amount) if amount is not None else f"{fmt(item.points or Decimal(0))}（默认）"
+    typer.echo(f"已登记 #{entry.id}：{item.label} {given} 分，{target}，计入{first.year}年{first.month}月")
+
+
+@entry_app.command("list")
+def entry_list(
+    ctx: typer.Context,
+    month: Annotated[str | None, typer.Option("--month", help="月份，如 2025-06")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出办公室登记的计分项目。"""
+    from sqlmodel import col, select
+
+    from daemon.db import session
+    from daemon.models import Unit
+    from daemon.models_scoring import Entry
+    from daemon.runtime import open_database
+    from scoring.periods import day_of, parse_month
+    from scoring.results import format_points, points_json
+
+    try:
+        period = parse_month(month) if month else None
+    except ValueError:
+        _fail(f"无法识别的月份：{month}（应写作 2025-06）")
+    config = _config(ctx)
+    engine = open_database(config)
+    try:
+        with session(engine, readonly=True) as s:
+            units = {u.id: u.name for u in s.exec(select(Unit))}
+            stmt = select(Entry).order_by(col(Entry.period), col(Entry.id))
+            if period is not None:
+                stmt = stmt.where(Entry.period >= day_of(period.start), Entry.period < day_of(period.end))
+            entries = list(s.exec(stmt))
+    finally:
+        engine.dispose()
+    rows = [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "month": f"{e.period:%Y-%m}",
+            "unit": units.get(e.unit_id),
+            "submission_id": e.submission_id,
+            "person": e.person,
+            "points": points_json(e.points) if e.points is not None else None,
+            "note": e.note,
+            "created_by": e.created_by,
+        }
+        for e in entries
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r, e in zip(rows, entries, strict=True):
+        target = f"稿件 #{r['submission_id']}" if r["submission_id"] else r["unit"]
+        shown = format_points(e.points) if e.points is not None else "默认"
+        typer.echo(
+            f"#{r['id']} {r['month']} {r['kind']} {shown} 分 {target} {r['person'] or ''} {r['note']}".rstrip()
+        )
+    typer.echo(f"共 {len(rows)} 项")
+
+
+# Notices (二、(四) 定期通报): notice monthly, remind weekly. The daemon sends both on schedule.
+
+notice_app = typer.Typer(no_args_is_help=True, help="月度通报：政务信息报送及采用情况通报")
+app.add_typer(notice_app, name="notice")
+remind_app = typer.Typer(no_args_is_help=True, help="报送提醒：每周未完成报送任务的单位")
+app.add_typer(remind_app, name="remind")
+
+
+@notice_app.command("monthly")
+def notice_monthly(
+    ctx: typer.Context,
+    month: Annotated[str, typer.Option("--month", help="通报的月份，如 2025-06")],
+    out: Annotated[Path | None, typer.Option("--out", help="生成文件的目录（默认当前目录）")] = None,
+    send: Annotated[bool, typer.Option("--send", help="加入发送队列：发给办公室和各单位信息宣传员")] = False,
+    correct: Annotated[
+        bool, typer.Option("--correct", help="更正上次发出的通报（标题注明“更正”并列出变化）")
+    ] = False,
+) -> None:
+    """生成月度通报（Word 公文、Excel 统计表、邮件正文）；不加 --send 时只生成文件，不发送。"""
+    from daemon import notices
+    from daemon.db import session
+    from daemon.runtime import open_database, system_clock
+    from scoring.periods import parse_month
+
+    try:
+        period = parse_month(month)
+    except ValueError:
+        _fail(f"无法识别的月份：{month}（应写作 2025-06）")
+    config = _config(ctx)
+    engine = open_database(config)
+    now = system_clock()
+    added = 0
+    try:
+        with session(engine) as s:
+            notice = notices.build_notice_for(s, config, period, now=now, correct=correct)
+            if send:
+                added = notices.queue_notice(s, config, notice, now=now)
+    except notices.NoticeError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    if out is not None or not send:
+        for path in notices.write_notice(notices.render_notice_files(notice), out or Path(".")):
+            typer.echo(f"已生成：{path}")
+    if send:
+        if added:
+            typer.echo(f"《{notice.subject}》已加入发送队列，共 {added} 封，将在下次收取时发出")
+        else:
+            typer.echo("该通报此前已加入发送队列，未重复发送（数据有变化时请用 --correct 发更正通报）")
+
+
+@remind_app.command("weekly")
+def remind_weekly(
+    ctx: typer.Context,
+    week: Annotated[str | None, typer.Option("--week", help="ISO 周，如 2025-W25（默认本周）")] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="加入发送队列：发给办公室（按配置也提醒未完成的单位）")
+    ] = False,
+) -> None:
+    """每周报送提醒：未完成本周任务的单位、各单位本月进度、待办公室处理的来信。"""
+    from daemon import notices
+    from daemon.db import session
+    from daemon.notice_mail import render_weekly
+    from daemon.runtime import open_database, system_clock
+    from scoring.periods import parse_week, week_of
+
+    now = system_clock()
+    try:
+        period = parse_week(week) if week else week_of(now)
+    except ValueError:
+        _fail(f"无法识别的周：{week}（应写作 2025-W25）")
+    config = _config(ctx)
+    schedule = notices.schedule_from_config(config)
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            if send:
+                added = notices.queue_weekly(
+                    s, config, period, now=now, remind_publicists=schedule.remind_publicists
+                )
+            else:
+                mail = render_weekly(s, config, period, now=now)
+    finally:
+        engine.dispose()
+    if send:
+        typer.echo(
+            f"{period.label} 报送提醒已加入发送队列 {added} 封" if added else "该周提醒此前已加入发送队列"
+        )
+    else:
+        typer.echo(f"主题：{mail.subject}\n\n{mail.text}")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,22 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class VerifyConfig:
+    """`[verify]`: whether a From is genuine (daemon.verify) and what to do without proof."""
+
+    # Ids the provider writes first in its Authentication-Results (exact, or `*` patterns). Empty:
+    # never believe any, rely on DKIM alone (the safe choice if the provider adds none itself).
+    authserv_ids: tuple[str, ...] = ("163.com", "*.163.com", "*.mail.163.com")
+    dkim: bool = True
+    dns_timeout: float = 5.0
+    # Hold a registered publicist's unverified draft as `unverified` (True) or accept it and log.
+    # True by default: a held draft is kept and released by the office, a forged one that counted
+    # has already moved a unit's score; 163, 126 and qq sign all their mail, so genuine senders
+    # there verify by DKIM even when the provider writes no Authentication-Results.
+    require_verified_publicists: bool = True
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     name: str = "盘锦市应急管理局办公室"
     emails: tuple[str, ...] = ()
@@ -91,6 +107,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
     limits: Limits = field(default_factory=Limits)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
     units: tuple[Unit, ...] = ()
     publicists: tuple[Publicist, ...] = ()
     timezone: str = "Asia/Shanghai"
@@ -150,7 +167,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     for p in publicists:
         if p.unit not in names:
             raise ConfigError(f"宣传员 {p.name} 的单位“{p.unit}”不在 [[units]] 中")
-    known = {"mailbox", "smtp", "database", "office", "limits", "units", "publicists", "timezone"}
+    known = {"mailbox", "smtp", "database", "office", "limits", "verify", "units", "publicists", "timezone"}
     return Config(
         path=path,
         mailbox=_section(MailboxConfig, data.get("mailbox", {}), "mailbox"),
@@ -158,6 +175,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         database=_section(DatabaseConfig, data.get("database", {}), "database"),
         office=_section(OfficeConfig, data.get("office", {}), "office"),
         limits=_section(Limits, data.get("limits", {}), "limits"),
+        verify=_section(VerifyConfig, data.get("verify", {}), "verify"),
         units=units,
         publicists=publicists,
         timezone=data.get("timezone", "Asia/Shanghai"),

@@ -20,6 +20,7 @@ from sqlmodel import Session
 # its own package and cannot be imported from daemon.models (that would be circular).
 import daemon.models  # noqa: F401 (registers the ledger tables)
 import outbox.table  # noqa: F401 (registers the outbox table)
+from daemon import models_scoring  # noqa: F401 (registers the scoring tables)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision a database created without migrations (SQLModel's create_all) is equivalent to.

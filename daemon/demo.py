@@ -21,8 +21,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from daemon.config import load_config
-from daemon.embedded import EmbeddedIMAP, EmbeddedSMTP, ReceivedMail
+from daemon.config import Config, load_config
+from daemon.embedded import EmbeddedIMAP, EmbeddedSMTP, ReceivedMail, provider_stamp
 from daemon.samples import demo_config_toml, demo_month
 
 DEMO_YEAR, DEMO_MONTH = 2025, 6
@@ -64,7 +64,7 @@ def run_demo(out: Path, console: Console) -> int:
             f"内置 IMAP 服务器 127.0.0.1:{imap_port}（pymap），内置 SMTP 服务器 127.0.0.1:{smtp_port}（aiosmtpd）"
         )
         for sample in samples:
-            imap.append(sample.raw, internaldate=sample.internaldate)
+            imap.append(provider_stamp(sample.raw), internaldate=sample.internaldate)
         console.print(
             f"已向报送邮箱投递 {len(samples)} 封邮件（其中含有问题的稿件、重复稿、自动回复和未登记邮箱来信）"
         )
@@ -89,6 +89,7 @@ def run_demo(out: Path, console: Console) -> int:
         console.print(f"再次收取：新邮件 {again.fetched} 封（已处理的邮件不会重复计数）")
         _summary(console, rows)
         _replies(console, smtp.messages)
+        _notices(console, config, out, now=clock())
         console.rule()
         console.print(f"演示数据保存在 {out}/，可继续查看，例如：")
         console.print(f"  .venv/bin/xinbao --config {config_path} submissions --month 2025-06")
@@ -128,3 +129,64 @@ def _replies(console: Console, received: list[ReceivedMail]) -> None:
             body = msg.get_body(("plain",))
             console.rule(f"示例：{msg['Subject']}")
             console.print(body.get_content() if body is not None else "", soft_wrap=True, markup=False)
+
+
+def _notices(console: Console, config: Config, out: Path, *, now: datetime) -> None:
+    """The last step: the month's weekly reminder and monthly notice, rendered into out/notice/."""
+    from sqlmodel import col, select
+
+    from daemon import notices
+    from daemon.adoptions import adopt
+    from daemon.db import session
+    from daemon.models import Submission, SubmissionStatus
+    from daemon.notice_mail import render_weekly
+    from daemon.runtime import open_database
+    from daemon.scoring_io import load_calendar
+    from scoring.periods import SHANGHAI, parse_month, parse_week
+
+    console.rule("周提醒和月度通报（xinbao remind weekly / xinbao notice monthly）")
+    calendar = load_calendar(config)
+    week = notices.due_weekly(now, calendar, set())
+    notice_at = datetime(DEMO_YEAR, DEMO_MONTH + 1, 1, 9, tzinfo=SHANGHAI)
+    month = notices.due_monthly(notice_at, calendar, set())
+    assert week is not None
+    assert month is not None
+    engine = open_database(config)
+    try:
+        with session(engine) as s:
+            # The office records what the city and the province took up this month (xinbao adopt).
+            accepted = s.exec(
+                select(Submission)
+                .where(Submission.status == SubmissionStatus.ACCEPTED)
+                .order_by(col(Submission.id))
+            ).all()
+            picked: dict[int | None, Submission] = {}
+            for sub in accepted:
+                picked.setdefault(sub.unit_id, sub)
+            channels = ("市政府政务信息", "市委盘锦信息", "省级")
+            for sub, channel, day in zip(list(picked.values())[:3], channels, (20, 25, 27), strict=False):
+                assert sub.id is not None
+                when = datetime(DEMO_YEAR, DEMO_MONTH, day, 12, tzinfo=SHANGHAI)
+                adopt(s, config, submission_id=sub.id, channel=channel, adopted_at=when, now=when)
+                console.print(f"办公室登记采用：《{sub.title}》——{channel}")
+            # The reminder as the daemon sends it: on the week's last workday, at the configured time.
+            due = notices.weekly_moment(
+                parse_week(week), calendar, notices.schedule_from_config(config).weekly_reminder
+            )
+            reminder = render_weekly(s, config, parse_week(week), now=due or now)
+            notice = notices.build_notice_for(s, config, parse_month(month), now=notice_at)
+    finally:
+        engine.dispose()
+    files = notices.render_notice_files(notice)
+    files[f"{week}报送提醒.txt"] = f"{reminder.subject}\n\n{reminder.text}".encode()
+    files[f"{week}报送提醒.html"] = (reminder.html or "").encode()
+    console.print(
+        f"按计划：{week} 的周提醒在该周最后一个工作日 15:00 发给办公室；"
+        f"{month} 的月度通报在下月第一个工作日 09:00 发给办公室和各单位信息宣传员"
+    )
+    console.print(f"周提醒：{reminder.subject}")
+    console.print(
+        f"通报：{notice.subject}（表扬 {len(notice.praised)} 个单位，未完成任务 {len(notice.shortfalls)} 个单位）"
+    )
+    for path in notices.write_notice(files, out / "notice"):
+        console.print(f"  已生成 {path}")

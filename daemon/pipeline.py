@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from daemon import ledger, replies
+from daemon import adoptions, ledger, replies, scoring_io
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
@@ -33,14 +33,15 @@ from daemon.models import (
     Unit,
 )
 from daemon.rawstore import RawStore
+from parsers.authresults import Verdict
 from parsers.types import Code, Draft, ParsedMessage, Problem, problem
 
 log = logging.getLogger(__name__)
 
-# Subject tags of the annual articles (三、(二)3): at least 2000 characters each.
-CATEGORY_TAGS = {"调研": "research", "经验": "experience"}
-MIN_ARTICLE_CHARS = 2000
 RESUBMISSION_WINDOW = timedelta(days=7)
+# The subject tag of an office adoption bulletin (issue 4): the titles adopted, one per line.
+BULLETIN_TAG = "【采用】"
+_HELD = "的身份未能通过邮件服务商验证，可能是他人冒用该邮箱，稿件暂不计数，待局办公室核实"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,18 @@ class DraftDecision:
     authors: tuple[tuple[str, str, Unit | None], ...]  # (name, unit as written, resolved unit)
     category: str
     replaces: Submission | None = None
+
+
+class RetryLaterError(Exception):
+    """A transient failure (DNS for DKIM): the message stays `fetched` for the next pass."""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What is known about a message before recording: its parse and, for known senders, the verdict."""
+
+    parsed: ParsedMessage
+    verdict: Verdict | None = None
 
 
 class Pipeline:
@@ -70,7 +83,10 @@ class Pipeline:
         clock: Callable[[], datetime],
         max_attempts: int = 3,
         quiet: bool = False,
+        verify: Callable[[bytes, str], Verdict] | None = None,
     ) -> None:
+        # `verify(raw, from_addr)`: whether a registered sender's From is genuine (daemon.verify).
+        self.verify = verify
         # `quiet`: record without queueing any mail (rebuilding the ledger must not answer again).
         self.quiet = quiet
         self.config = config
@@ -105,6 +121,20 @@ class Pipeline:
         failpoint("attempt_counted")
         return self.store.get(sha)
 
+    def analyse(self, raw: bytes) -> Analysis:
+        """Parse (in a guard worker) and, for publicists and the office, verify the sender.
+
+        Thread-safe: the poller runs several at once to keep both cores and DNS busy.
+        """
+        parsed = self.parse(raw)
+        known = self.directory.publicist(parsed.from_addr) is not None or self._office(parsed.from_addr)
+        if self.verify is None or not known or parsed.auto_reply:
+            return Analysis(parsed)
+        return Analysis(parsed, self.verify(raw, parsed.from_addr))
+
+    def _office(self, address: str) -> bool:
+        return address.lower() in {e.lower() for e in self.config.office.emails}
+
     def fail(self, row_id: int, error: str) -> None:
         """Remember why an attempt failed; the next pass retries until max_attempts."""
         with session(self.engine) as s:
@@ -113,7 +143,9 @@ class Pipeline:
                 msg.last_error = error[:2000]
                 msg.updated_at = self.clock()
 
-    def record(self, row_id: int, parsed: ParsedMessage) -> MessageState | None:
+    def record(
+        self, row_id: int, parsed: ParsedMessage, verdict: Verdict | None = None
+    ) -> MessageState | None:
         """Write everything the message causes, in one transaction; return its new state."""
         failpoint("parsed")
         now = self.clock()
@@ -121,6 +153,8 @@ class Pipeline:
             msg = s.get(Message, row_id)
             if msg is None or msg.id is None or msg.state != MessageState.FETCHED:
                 return None
+            if verdict is not None and verdict.temporary and msg.attempts < self.max_attempts:
+                raise RetryLaterError(f"sender check for {parsed.from_addr} inconclusive: {verdict.reason}")
             msg.message_id = parsed.message_id[:500]
             msg.from_addr = parsed.from_addr[:320]
             msg.subject = parsed.subject[:1000]
@@ -133,11 +167,20 @@ class Pipeline:
                 # The same bytes again (a rescan after UIDVALIDITY changed): counted already.
                 msg.state, msg.outcome = MessageState.IGNORED, "seen"
                 return msg.state
-            decisions = [self._decide(s, parsed, d, msg.internaldate) for d in parsed.drafts]
+            if self._office(parsed.from_addr) and self.directory.publicist(parsed.from_addr) is None:
+                return self._from_office(s, msg, parsed, verdict, now)
+            held = self._held(parsed, verdict)
+            decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
             sources = {d.source for d in parsed.drafts}
             general = [p for p in parsed.problems if p.source not in sources]
-            publicist = self.directory.publicist(parsed.from_addr)
-            if publicist is None:
+            publicist = None if held else self.directory.publicist(parsed.from_addr)
+            if held:
+                assert verdict is not None
+                log.warning(
+                    "mail from publicist %s not verified (%s): held", parsed.from_addr, verdict.reason
+                )
+                general.append(Problem(Code.UNKNOWN_SENDER, f"发件人“{parsed.from_addr}”{_HELD}"))
+            elif publicist is None:
                 general.append(problem(Code.UNKNOWN_SENDER, name=parsed.from_addr))
             subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
             for p in general:
@@ -146,14 +189,14 @@ class Pipeline:
                         message_row_id=msg.id, code=p.code.value, message=p.message, source=p.source
                     )
                 )
-            msg.outcome = _outcome(publicist is not None, [d.status for d in decisions])
+            msg.outcome = "held" if held else _outcome(publicist is not None, [d.status for d in decisions])
             # The guard stopped this parse: the sender is answered, the office looks at it.
             quarantine = not parsed.complete
             msg.state = (
                 MessageState.QUARANTINED
                 if quarantine
                 else MessageState.RECORDED
-                if msg.outcome in ("accepted", "duplicate", "unverified")
+                if msg.outcome in ("accepted", "duplicate", "unverified", "held")
                 else MessageState.REJECTED
             )
             s.flush()
@@ -173,7 +216,45 @@ class Pipeline:
         )
         return s.exec(stmt).first() is not None
 
-    def _decide(self, s: Session, parsed: ParsedMessage, draft: Draft, received: datetime) -> DraftDecision:
+    def _held(self, parsed: ParsedMessage, verdict: Verdict | None) -> bool:
+        """A registered publicist's address whose mail could not be shown to be genuine."""
+        return (
+            verdict is not None
+            and not verdict.verified
+            and self.config.verify.require_verified_publicists
+            and self.directory.publicist(parsed.from_addr) is not None
+        )
+
+    def _from_office(
+        self, s: Session, msg: Message, parsed: ParsedMessage, verdict: Verdict | None, now: datetime
+    ) -> MessageState:
+        """Mail from an office address: commands only when the From is proven; never a receipt."""
+        if verdict is not None and not verdict.verified:
+            log.warning("mail claiming office address %s not verified (%s)", parsed.from_addr, verdict.reason)
+            msg.state, msg.outcome = MessageState.IGNORED, "forged_office"
+            if not self.quiet:
+                replies.alert_forged_office(s, self.config, msg, verdict.reason, now=now)
+            return msg.state
+        if BULLETIN_TAG in parsed.subject:
+            result = adoptions.handle_bulletin(
+                s,
+                self.config,
+                parsed.body.splitlines(),
+                now=now,
+                subject=parsed.subject,
+                adopted_at=msg.internaldate,
+                sender=parsed.from_addr,
+            )
+            if not self.quiet:
+                replies.answer_bulletin(s, self.config, msg, parsed, result, now=now)
+            msg.state, msg.outcome = MessageState.RECORDED, "command"
+            return msg.state
+        msg.state, msg.outcome = MessageState.IGNORED, "office"
+        return msg.state
+
+    def _decide(
+        self, s: Session, parsed: ParsedMessage, draft: Draft, received: datetime, *, held: bool = False
+    ) -> DraftDecision:
         problems = [p for p in parsed.problems if p.source == draft.source]
         publicist = self.directory.publicist(parsed.from_addr)
         sender_unit = ledger.unit_by_name_or_alias(s, publicist.unit) if publicist else None
@@ -183,18 +264,21 @@ class Pipeline:
             if a.unit and unit is None:
                 problems.append(problem(Code.UNKNOWN_UNIT, source=draft.source, name=a.unit))
             authors.append((a.name, a.unit or "", unit))
-        category = next((c for tag, c in CATEGORY_TAGS.items() if f"【{tag}】" in parsed.subject), "regular")
-        if category != "regular" and draft.chars < MIN_ARTICLE_CHARS:
+        # Subject tags of the annual articles (【调研】, 【经验】) and their length, from the profile.
+        articles = scoring_io.articles(self.config, received, sender_unit.group if sender_unit else "")
+        article = next((a for a in articles if f"【{a.tag}】" in parsed.subject), None)
+        category = article.category if article is not None else "regular"
+        if article is not None and draft.chars < article.min_chars:
             problems.append(
                 problem(
                     Code.TOO_SHORT,
                     source=draft.source,
                     name=draft.title,
-                    detail=f"{draft.chars} 字，不足 2000 字",
+                    detail=f"{draft.chars} 字，不足 {article.min_chars} 字",
                 )
             )
         unit = sender_unit
-        if publicist is None:
+        if publicist is None or held:
             status = SubmissionStatus.UNVERIFIED
         elif any(p.blocking for p in problems):
             status = SubmissionStatus.REJECTED

@@ -26,9 +26,8 @@ from daemon.failpoints import failpoint
 from daemon.intake import Intake
 from daemon.mailbox import Mailbox, MailboxError
 from daemon.models import Message, MessageState
-from daemon.pipeline import Pipeline
+from daemon.pipeline import Analysis, Pipeline
 from outbox.relay import Relay
-from parsers.types import ParsedMessage
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +159,9 @@ class Poller:
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             for done, (row_id, future) in enumerate(self._parse_ahead(pool, rows), 1):
                 try:
-                    parsed = future.result() if future is not None else None
-                    if parsed is not None:
-                        state = self.pipeline.record(row_id, parsed)
+                    analysis = future.result() if future is not None else None
+                    if analysis is not None:
+                        state = self.pipeline.record(row_id, analysis.parsed, analysis.verdict)
                         if state is not None:
                             failpoint("recorded_committed")
                             report.states[state.value] += 1
@@ -175,14 +174,14 @@ class Poller:
 
     def _parse_ahead(
         self, pool: ThreadPoolExecutor, rows: list[int]
-    ) -> Iterator[tuple[int, Future[ParsedMessage] | None]]:
+    ) -> Iterator[tuple[int, Future[Analysis] | None]]:
         """Claim and submit a few rows ahead of the one being recorded, keeping the workers busy."""
-        window: list[tuple[int, Future[ParsedMessage] | None]] = []
+        window: list[tuple[int, Future[Analysis] | None]] = []
         for row_id in rows:
             if self.stop.is_set():
                 break
             raw = self.pipeline.claim(row_id)
-            window.append((row_id, pool.submit(self.pipeline.parse, raw) if raw is not None else None))
+            window.append((row_id, pool.submit(self.pipeline.analyse, raw) if raw is not None else None))
             if len(window) > self.workers:
                 yield window.pop(0)
         yield from window

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
@@ -36,8 +37,10 @@ from daemon.models import (
     SubmissionAuthor,
     SubmissionStatus,
 )
+from daemon.models_scoring import Entry
 from daemon.pipeline import Pipeline
 from daemon.rawstore import RawStore
+from parsers.authresults import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -111,15 +114,16 @@ def reprocess(pipeline: Pipeline, *, progress: Callable[[int, int], None] | None
     engine, store, clock = pipeline.engine, pipeline.store, pipeline.clock
     restored = _restore_missing_messages(engine, store, clock)
     with session(engine) as s:
-        # Where each adopted draft was: (raw message, file in it), to find its new row afterwards.
-        adopted = {
-            a.id: (m.sha256, sub.source)
-            for a, sub, m in s.exec(
-                select(Adoption, Submission, Message)
-                .where(Adoption.submission_id == Submission.id)
+        # Where each adopted (or office-scored) draft was: (raw message, file in it), to find its
+        # new row afterwards.
+        refs: list[tuple[Any, int | None, str, str]] = []
+        for model in _REFERRERS:
+            rows = s.exec(
+                select(model.id, Message.sha256, Submission.source)
+                .where(model.submission_id == Submission.id)
                 .where(Submission.message_row_id == Message.id)
             )
-        }
+            refs += [(model, row_id, sha, source) for row_id, sha, source in rows]
         s.exec(delete(SubmissionAuthor))
         s.exec(delete(ProblemRecord))
         for sub in s.exec(select(Submission)):
@@ -128,18 +132,26 @@ def reprocess(pipeline: Pipeline, *, progress: Callable[[int, int], None] | None
             # earlier copy of the same draft (find_duplicate looks for accepted ones).
             sub.status = SubmissionStatus.REPLACED
         s.flush()
-        s.exec(delete(Submission).where(col(Submission.id).not_in(select(Adoption.submission_id))))
+        s.exec(delete(Submission).where(_unreferenced()))
+        old = set(s.exec(select(Submission.id)).all())
         ids = [m.id for m in s.exec(select(Message).order_by(col(Message.internaldate), col(Message.id)))]
+        # Senders are not verified again (DKIM keys rotate, DNS may be down): what failed then, still fails.
+        doubted = set(
+            s.exec(select(Message.id).where(col(Message.outcome).in_(["held", "forged_office"]))).all()
+        )
         for m in s.exec(select(Message).where(col(Message.state) != MessageState.POISON)):
             m.state, m.outcome, m.attempts = MessageState.FETCHED, None, 0
     for done, row_id in enumerate(ids, 1):
         assert row_id is not None
         raw = pipeline.claim(row_id)
         if raw is not None:
-            pipeline.record(row_id, pipeline.parse(raw))
+            verdict = (
+                Verdict(False, "recorded", "not verified when first processed") if row_id in doubted else None
+            )
+            pipeline.record(row_id, pipeline.parse(raw), verdict)
         if progress is not None:
             progress(done, len(ids))
-    moved = _remap_adoptions(engine, adopted)
+    moved = _remap(engine, refs, old)
     with session(engine) as s:
         # Server flags were set when the mail first came; rebuilt rows need nothing from the server.
         for m in s.exec(select(Message).where(Message.state == MessageState.RECORDED)):
@@ -177,26 +189,39 @@ def _restore_missing_messages(engine: Engine, store: RawStore, clock: Callable[[
     return restored
 
 
-def _remap_adoptions(engine: Engine, adopted: dict[int | None, tuple[str, str]]) -> int:
+# Rows that point at a submission and must follow their draft to its rebuilt row.
+_REFERRERS: tuple[type[Adoption] | type[Entry], ...] = (Adoption, Entry)
+
+
+def _unreferenced() -> Any:
+    clause: Any = col(Submission.id).is_not(None)
+    for model in _REFERRERS:
+        clause = clause & col(Submission.id).not_in(
+            select(model.submission_id).where(col(model.submission_id).is_not(None))
+        )
+    return clause
+
+
+def _remap(engine: Engine, refs: list[tuple[Any, int | None, str, str]], old: set[int | None]) -> int:
     moved = 0
     with session(engine) as s:
-        for adoption_id, (sha, source) in adopted.items():
+        for model, row_id, sha, source in refs:
             new = s.exec(
                 select(Submission)
                 .join(Message, col(Message.id) == Submission.message_row_id)
-                .where(Message.sha256 == sha, Submission.source == source)
+                .where(Message.sha256 == sha, Submission.source == source, col(Submission.id).not_in(old))
                 .order_by(col(Submission.id).desc())
             ).first()
-            adoption = s.get(Adoption, adoption_id)
-            if new is None or adoption is None:
+            row = s.get(model, row_id)
+            if new is None or row is None:
                 log.warning(
-                    "adoption %s: its draft is gone after reprocessing; kept on the old row", adoption_id
+                    "%s %s: its draft is gone after reprocessing; kept on the old row", model.__name__, row_id
                 )
                 continue
-            if new.id is not None and adoption.submission_id != new.id:
-                old_id = adoption.submission_id
-                adoption.submission_id = new.id
-                s.flush()
-                s.exec(delete(Submission).where(col(Submission.id) == old_id))
+            if row.submission_id != new.id:
+                row.submission_id = new.id
                 moved += 1
+        s.flush()
+        # Old rows nothing points at any more go; one kept because its draft vanished stays.
+        s.exec(delete(Submission).where(_unreferenced(), col(Submission.id).in_(old)))
     return moved

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from daemon import ledger
+from daemon import ledger, scoring_io
 from daemon.config import Config
 from daemon.models import Message, Submission, SubmissionStatus, Unit
 from outbox.compose import compose
@@ -25,11 +25,9 @@ from parsers.types import Code, ParsedMessage, Problem
 from scoring.periods import SHANGHAI, day_of, month_of, week_of
 
 if TYPE_CHECKING:
+    from daemon.adoptions import BulletinResult
     from daemon.pipeline import DraftDecision
 
-# The regulation's quotas (三、(一)1); the scoring profile will own them.
-WEEK_QUOTA = 1
-MONTH_QUOTA = 4
 _NO_REPLY_LOCALPARTS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply")
 
 _STATUS = {
@@ -69,6 +67,27 @@ def answer(
     references = tuple(r for r in (*parsed.references, parsed.message_id) if r)
     threading: dict[str, Any] = {"in_reply_to": parsed.message_id or None, "references": references}
     common = {"to": to, "sender": _sender(config), "domain": _domain(config), "date": now, **threading}
+    if msg.outcome == "held":
+        # Maybe not the publicist at all: a short note, nothing about the unit's records.
+        key = f"held|{msg.sha256[:16]}|{to}"
+        rendered = render(
+            "publicist/held",
+            subject=parsed.subject,
+            received_at=msg.internaldate,
+            office_name=config.office.name,
+            today=now,
+        )
+        mail = compose(
+            sender_name=config.office.name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            key=key,
+            auto_reply=True,
+            **common,
+        )
+        enqueue(s, key=key, kind="held", recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
+        return
     if msg.outcome == "unverified":
         key = f"unknown_sender|{msg.sha256[:16]}|{to}"
         mail = unknown_sender_mail(
@@ -98,6 +117,8 @@ def answer(
             ledger.count_accepted(s, unit.id, month.start, month.end),
         )
     drafts = [_receipt_draft(d, sub) for d, sub in pairs]
+    # The quotas (三、(一)1) of the unit's group, from the scoring profile.
+    week_quota, month_quota = scoring_io.quotas(config, msg.internaldate, unit.group if unit else "")
     ctx = ReceiptContext(
         unit=unit.name if unit else None,
         sender_name=parsed.from_name or (publicist.name if publicist else None),
@@ -105,9 +126,9 @@ def answer(
         drafts=drafts,
         week_label=f"第{int(week.label.rpartition('W')[2])}周",
         week_count=counts[0],
-        week_quota=WEEK_QUOTA,
+        week_quota=week_quota,
         month_count=counts[1],
-        month_quota=MONTH_QUOTA,
+        month_quota=month_quota,
         message_problems=[(p.message, p.fix) for p in general if p.code != Code.UNKNOWN_SENDER],
         office_name=config.office.name,
         subject=parsed.subject,
@@ -221,6 +242,44 @@ def alert_quarantine(
     )
 
 
+def answer_bulletin(
+    s: Session, config: Config, msg: Message, parsed: ParsedMessage, result: BulletinResult, *, now: datetime
+) -> None:
+    """Tell the office which bulletin lines matched a draft, which are ambiguous, which matched none."""
+    from daemon.adoptions import bulletin_reply
+
+    to = parsed.from_addr
+    rendered = bulletin_reply(result, config=config, subject=parsed.subject, now=now)
+    key = f"bulletin|{msg.sha256[:16]}|{to}"
+    mail = compose(
+        sender=_sender(config),
+        sender_name=config.office.name,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        key=key,
+        domain=_domain(config),
+        in_reply_to=parsed.message_id or None,
+        references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
+        auto_reply=True,
+        date=now,
+    )
+    enqueue(s, key=key, kind="bulletin", recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
+
+
+def alert_forged_office(s: Session, config: Config, msg: Message, reason: str, *, now: datetime) -> None:
+    alert_office(
+        s,
+        config,
+        topic=f"forged_office|{msg.sha256}",
+        title="有邮件冒用办公室邮箱",
+        text="报送邮箱收到一封以局办公室邮箱名义发出、但未通过发件人身份验证的邮件，系统未执行其中的任何指令，也未回复。请核实是否有人冒用办公室邮箱。",
+        details=[*_described(msg), f"验证结果：{reason}"],
+        now=now,
+    )
+
+
 def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days: int = 7) -> int:
     """Queue the daily digest of mail from unregistered addresses for each finished day; idempotent."""
     today = day_of(now)
@@ -228,7 +287,11 @@ def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days:
     until = datetime.combine(today, datetime.min.time(), tzinfo=SHANGHAI)
     rows = s.exec(
         select(Message)
-        .where(Message.outcome == "unverified", Message.internaldate >= since, Message.internaldate < until)
+        .where(
+            col(Message.outcome).in_(["unverified", "held"]),
+            Message.internaldate >= since,
+            Message.internaldate < until,
+        )
         .order_by(col(Message.internaldate))
     ).all()
     by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
@@ -240,6 +303,7 @@ def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days:
                 "subject": m.subject or "",
                 "received_at": m.internaldate,
                 "titles": list(titles),
+                "reason": "已登记邮箱，但未通过发件人身份验证，疑似冒用" if m.outcome == "held" else "",
             }
         )
     queued = 0

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from daemon import ledger, replies
+from daemon import ledger, replies, scoring_io
 from daemon.config import Config
 from daemon.db import make_engine, session, upgrade
 from daemon.guard import Guard
@@ -24,6 +24,7 @@ from daemon.pipeline import Pipeline
 from daemon.poller import Poller
 from daemon.rawstore import RawStore
 from outbox.relay import Relay
+from parsers.authresults import Verdict
 from scoring.periods import SHANGHAI
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ def _relay_alert(config: Config, engine: Engine, clock: Callable[[], datetime]) 
     return alert
 
 
+def _verifier(config: Config) -> Callable[[bytes, str], Verdict]:
+    from daemon.verify import verify_sender
+
+    return lambda raw, address: verify_sender(raw, from_addr=address, cfg=config.verify)
+
+
 @dataclass
 class Runtime:
     config: Config
@@ -90,6 +97,8 @@ def runtime(
     from daemon.convert import LibreOfficeConverter
     from parsers.archive import rar_backend_available
 
+    # A broken [scoring] section stops start-up here, not every message later.
+    scoring_io.load_profile(config)
     engine = open_database(config)
     store = RawStore(config.resolve(config.database.raw_store))
     workers = workers or min(2, os.cpu_count() or 1)
@@ -107,6 +116,7 @@ def runtime(
         directory=directory(config.units, config.publicists),
         clock=clock,
         quiet=quiet,
+        verify=None if offline else _verifier(config),
     )
     mailbox = relay = None
     if not offline:

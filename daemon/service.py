@@ -1,7 +1,8 @@
 """`xinbao run`: the daemon. APScheduler 3.x in Asia/Shanghai runs the polling pass (fetch,
-process, acknowledge, relay) every poll interval; SIGTERM or Ctrl-C finishes the message in hand
-and exits. Jobs later features add are decided from the ledger, so a restart never needs pickled
-job state: a missed run is simply due on start.
+process, acknowledge, relay) every poll interval, and every few minutes asks whether the weekly
+reminder or the monthly notice is due (daemon.notices); SIGTERM or Ctrl-C finishes the message in
+hand and exits. Whether a notice is due is decided from the ledger's outbox keys, so a restart
+never needs pickled job state: a missed run is simply due on start, and sent once.
 """
 
 from __future__ import annotations
@@ -10,21 +11,28 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from daemon import notices
 from daemon.mailbox import MailboxError
 from daemon.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+NOTICE_CHECK = timedelta(minutes=5)
+# The first check waits for the first poll pass, so drafts that came in while the daemon was
+# down are counted before a notice missed meanwhile goes out.
+NOTICE_FIRST_CHECK = timedelta(seconds=60)
 
 
 def serve(rt: Runtime, *, stop: threading.Event | None = None) -> None:
     """Run until `stop` is set (by SIGTERM/SIGINT when called from the main thread)."""
     stop = stop or threading.Event()
     rt.poller.stop = stop
+    schedule = notices.schedule_from_config(rt.config)  # a bad [schedule] stops the start (ConfigError)
     if threading.current_thread() is threading.main_thread():
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -43,6 +51,16 @@ def serve(rt: Runtime, *, stop: threading.Event | None = None) -> None:
         coalesce=True,
         next_run_time=datetime.now(scheduler.timezone),
     )
+    if schedule.enabled:
+        scheduler.add_job(
+            lambda: _notices(rt),
+            "interval",
+            seconds=NOTICE_CHECK.total_seconds(),
+            id="notices",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(scheduler.timezone) + NOTICE_FIRST_CHECK,
+        )
     scheduler.start()
     log.info(
         "xinbao daemon started: polling %s every %d s", rt.config.mailbox.user, rt.config.mailbox.poll_seconds
@@ -89,3 +107,11 @@ def _pass(rt: Runtime) -> None:
             report.failed_sends,
             f", error: {report.error}" if report.error else "",
         )
+
+
+def _notices(rt: Runtime) -> None:
+    """Queue the weekly reminder or monthly notice if one is due; the next pass's relay sends it."""
+    try:
+        notices.run_due(rt.engine, rt.config, now=rt.poller.clock())
+    except Exception:
+        log.exception("scheduled reminder/notice failed; retried at the next check")

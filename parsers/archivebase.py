@@ -26,6 +26,8 @@ _JUNK_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 _OWNER_FILE = re.compile(r"^~\$.*\.(docx?|wps)$", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Bidi overrides and isolates are dropped from paths: “照片\u202egpj.exe” would show as “照片exe.jpg”.
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Kind(Enum):
@@ -163,7 +165,7 @@ def plan(
         reason = _unsafe(name) or ("是符号链接（快捷方式）" if m.kind is Kind.LINK else None)
         if reason:
             # Control characters would travel into the reply mail and the JSON output.
-            shown = _CONTROL.sub("\N{REPLACEMENT CHARACTER}", f"{where}/{name}")
+            shown = _BIDI.sub("", _CONTROL.sub("\N{REPLACEMENT CHARACTER}", f"{where}/{name}"))
             problems.append(problem(Code.UNSAFE_PATH, source=shown, name=shown, detail=reason))
             continue
         path = "/".join(parts)
@@ -188,7 +190,7 @@ def plan(
 
 def _parts(m: Listed) -> list[str] | None:
     """The path components of a member worth looking at; None for directories and litter."""
-    name = m.name.replace("\\", "/")
+    name = _BIDI.sub("", m.name.replace("\\", "/"))
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if m.kind is Kind.DIR or name.endswith("/") or not parts or _is_junk(parts):
         return None

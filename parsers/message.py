@@ -167,16 +167,46 @@ def _address(value: str | None, hint: str | None) -> tuple[str, str]:
         addr = next((t for t in re.split(r"[\s,;<>]+", value) if "@" in t), "")
         comment = value[value.find("(") + 1 : value.rfind(")")] if "(" in value else ""
         name = comment if addr else value
-    addr = decode_header(addr, hint=hint).strip().strip("\"'()").lower().removeprefix("mailto:")
     name = _clean(decode_header(name.strip().strip("\"'").replace('\\"', '"'), hint=hint)).strip("\"' ")
-    return name, addr
+    return name, _addr_spec(addr, hint)
+
+
+# Not in an unquoted addr-spec: RFC 5322 §3.4.1 specials and white space.
+_NOT_IN_ADDRESS = re.compile(r'[\s<>()\[\],;:\\"]')
+
+
+def _addr_spec(text: str, hint: str | None) -> str:
+    """The lower-cased addr-spec, or "" when the text cannot be one.
+
+    RFC 2047 §5: an encoded-word never appears in an addr-spec, so one there makes no address.
+    Decoding them is the mailsploit trick (2017): `=?utf-8?b?...?=` turning into
+    "office@pjyjj.cn\\0@evil.com", or into a CRLF and a Bcc line, which would travel into the
+    database and into a reply's To. Raw 8-bit bytes (RFC 6532 addresses) are decoded as header text.
+    """
+    if "=?" in text:
+        return ""
+    addr = decode_header(text, hint=hint).strip().strip("\"'()").lower().removeprefix("mailto:")
+    local, at, domain = addr.partition("@")
+    if (
+        not (local and at and domain)
+        or "@" in domain
+        or _NOT_IN_ADDRESS.search(addr)
+        or any(unicodedata.category(c)[0] in "CZ" for c in addr)
+    ):
+        return ""
+    return addr
 
 
 def _ids(value: str | None, *, wrap: bool = False) -> list[str]:
     """Message-IDs in a header, with their angle brackets; a bare id is wrapped when asked."""
     text = decode_header(value).strip()
-    found = ["<" + "".join(m.split()) + ">" for m in re.findall(r"<([^<>]+)>", text)]
-    return [f"<{text}>"] if not found and wrap and text and " " not in text else found
+    found = ["<" + _id_text(m) + ">" for m in re.findall(r"<([^<>]+)>", text)]
+    return [f"<{_id_text(text)}>"] if not found and wrap and text and " " not in text else found
+
+
+def _id_text(text: str) -> str:
+    """An id without white space or control characters: it goes back out in a reply's In-Reply-To."""
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cc")
 
 
 def _date(value: str | None) -> str:
@@ -189,8 +219,9 @@ def _date(value: str | None) -> str:
 
 
 def _clean(text: str) -> str:
-    """One line of display text: control characters gone, white space collapsed."""
-    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
+    """One line of display text: control and bidi-override characters gone, white space collapsed."""
+    kept = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text if c not in _BIDI)
+    return " ".join(kept.split())
 
 
 # Subject prefixes of vacation replies and bounces (163, QQ, Exchange, Postfix), lower-cased.
@@ -268,7 +299,8 @@ def _contents(leaves: list[tuple[Message, bool]], hint: str | None) -> tuple[tup
             if text:
                 bodies.append(((nested, kind), text))
     body = min(bodies, key=lambda b: b[0])[1] if bodies else ""
-    return tuple(files), body
+    # NUL bytes (spam carries them) mean nothing in text, and PostgreSQL refuses them in a string.
+    return tuple(files), body.replace("\x00", "")
 
 
 def _payload(part: Message) -> bytes:

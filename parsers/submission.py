@@ -34,6 +34,10 @@ OTHER_DOCUMENT_SUFFIXES = (
 )
 
 
+# Office commands are a few hundred lines at most; a body beyond this is not a command.
+_MAX_BODY = 200_000
+
+
 @dataclass(frozen=True)
 class _Group:
     """The files that travelled together: one top-level archive, or the bare attachments."""
@@ -69,6 +73,7 @@ def parse_message(
         reply_to=env.reply_to,
         drafts=tuple(drafts),
         problems=tuple(problems),
+        body=env.body_text[:_MAX_BODY],
     )
 
 

@@ -255,6 +255,8 @@ class ParsedMessage:
     problems: tuple[Problem, ...] = ()
     # False when the resource guard stopped the parse: only the headers were read.
     complete: bool = True
+    # The plain-text body: office commands (an adoption bulletin, a 明细 request) are written there.
+    body: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {

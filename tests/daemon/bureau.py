@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import Config, parse_config
+from daemon.embedded import provider_stamp
 from daemon.samples import make_docx, make_jpeg, make_submission_email, make_zip
 from tests.dovecot import Account
 from tests.smtpserver import LOGIN as SMTP_LOGIN
@@ -132,13 +133,15 @@ def mail(
     when: datetime | None = None,
     sender: str | None = None,
     subject: str | None = None,
+    genuine: bool = True,
     **kw: Any,
 ) -> bytes:
-    """A publicist's submission: the drafts zipped with GBK names, as WinRAR makes them."""
+    """A publicist's submission as the bureau mailbox receives it: the drafts zipped with GBK names
+    (as WinRAR makes them) and, when `genuine`, the provider's Authentication-Results on top."""
     name, address = PUBLICISTS.get(unit, ("陌生人", "stranger@qq.com"))
     files = [f for d in drafts for f in d.files(d.title if len(drafts) > 1 else "")]
     attachments = [(f"{unit}信息.zip", make_zip(files))] if files else []
-    return make_submission_email(
+    raw = make_submission_email(
         sender=sender or address,
         sender_name=name,
         to="pjyjjbgs@163.com",
@@ -147,6 +150,7 @@ def mail(
         attachments=attachments,
         **kw,
     )
+    return provider_stamp(raw) if genuine else raw
 
 
 def parsed_mail(raw: bytes) -> EmailMessage:

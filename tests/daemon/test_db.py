@@ -97,7 +97,8 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 def test_a_database_at_0001_is_upgraded_by_a_later_release(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A bureau running the first release keeps its ledger when a release with revision 0002 starts."""
+    """A bureau running this release keeps its ledger when a release with a newer revision starts."""
+    base = head_revision()
     upgrade(db_url)
     engine = make_engine(db_url)
     try:
@@ -105,12 +106,12 @@ def test_a_database_at_0001_is_upgraded_by_a_later_release(
             s.add(_message())
         later = tmp_path / "migrations"
         shutil.copytree(daemon.db.MIGRATIONS, later, ignore=shutil.ignore_patterns("__pycache__"))
-        (later / "versions" / "0002_note.py").write_text(
+        (later / "versions" / "9999_note.py").write_text(
             '"""Add a note to messages."""\n'
             "import sqlalchemy as sa\n"
             "from alembic import op\n\n"
-            'revision = "0002"\n'
-            'down_revision = "0001"\n'
+            'revision = "9999"\n'
+            f'down_revision = "{base}"\n'
             "branch_labels = None\n"
             "depends_on = None\n\n\n"
             "def upgrade() -> None:\n"
@@ -118,9 +119,9 @@ def test_a_database_at_0001_is_upgraded_by_a_later_release(
             encoding="utf-8",
         )
         monkeypatch.setattr(daemon.db, "MIGRATIONS", later)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == base
         upgrade(engine)
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "9999"
         columns = {c["name"] for c in sa.inspect(engine).get_columns("messages")}
         assert "note" in columns
         with engine.connect() as conn:

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from daemon.db import session
-from daemon.models import Message, MessageState, Submission, SubmissionStatus
+from daemon.models import Adoption, Message, MessageState, PollState, Submission, SubmissionStatus
 from daemon.runtime import Runtime, runtime
 from tests.daemon.bureau import CST, OFFICE, Clock, Draft, config_for, environment, mail, parsed_mail, text_of
 from tests.dovecot import Account, dovecot_fixture, dovecot_server_fixture  # noqa: F401
@@ -200,8 +200,6 @@ def test_a_uidvalidity_change_rescans_without_counting_anything_again(
     with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
         rt.poller.run_pass()
         with session(rt.engine) as s:
-            from daemon.models import PollState
-
             # What the ledger knew belongs to an older numbering of the folder.
             cursor = s.exec(select(PollState)).one()
             cursor.uidvalidity = (cursor.uidvalidity or 0) + 1
@@ -247,3 +245,66 @@ def test_move_mode_files_processed_mail_without_the_move_command(
     assert dovecot.messages("INBOX") == {}
     assert len(dovecot.messages("已处理")) == 1
     assert "MOVE" not in imap163.commands
+
+
+@pytest.mark.usefixtures("env")
+def test_a_forged_publicist_address_is_held_and_the_office_told(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
+) -> None:
+    """Someone writes as 危化科's publicist without the provider's proof: held, not counted; the
+    note goes to the registered address only and says nothing of the unit's records."""
+    forged = mail(
+        "危化科", Draft("伪造的稿件"), genuine=False, extra_headers=[("Reply-To", "thief@evil.example")]
+    )
+    dovecot.append(forged, internaldate=datetime(2025, 6, 20, 9, tzinfo=CST))
+    clock = Clock()
+    with bureau(tmp_path, dovecot, smtp, imap163, clock, ledger) as rt:
+        rt.poller.run_pass()
+        assert [s.status for s in _subs(rt)] == [SubmissionStatus.UNVERIFIED]
+        clock.advance(days=1)
+        rt.poller.run_pass()
+    [note, digest] = smtp.received
+    assert note.rcpt_tos == ("wangqiang.wh@163.com",)
+    assert "身份验证" in text_of(note.raw)
+    assert "本周" not in text_of(note.raw)
+    assert digest.rcpt_tos == (OFFICE,)
+    assert "疑似冒用" in text_of(digest.raw)
+
+
+@pytest.mark.usefixtures("env")
+def test_mail_claiming_to_be_the_office_is_obeyed_only_when_genuine(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
+) -> None:
+    """The office address is the key to commands: a forged one is never answered, and the office hears of it."""
+    dovecot.append(mail("局办公室", Draft("通知"), sender=OFFICE, genuine=False, message_id="<forged@x>"))
+    dovecot.append(mail("局办公室", Draft("通知"), sender=OFFICE, message_id="<real@x>"))
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
+        rt.poller.run_pass()
+        with session(rt.engine) as s:
+            outcomes = sorted(m.outcome or "" for m in s.exec(select(Message)))
+        assert _subs(rt) == []
+    assert outcomes == ["forged_office", "office"]
+    [alert] = smtp.received
+    assert alert.rcpt_tos == (OFFICE,)
+    assert "冒用办公室邮箱" in text_of(alert.raw)
+
+
+@pytest.mark.usefixtures("env")
+def test_an_office_bulletin_by_mail_records_adoptions_and_answers_the_office(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
+) -> None:
+    """The office forwards 市政府《政务信息》's list: matched titles become adoptions, the rest are reported."""
+    dovecot.append(mail("危化科", Draft("危化企业专项检查")))
+    bulletin = "市政府政务信息6月采用：\n危化企业专项检查（危化科）\n某县召开防汛会议（盘山县）\n"
+    dovecot.append(mail("局办公室", sender=OFFICE, subject="【采用】市政府政务信息2025年6月", body=bulletin))
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
+        rt.poller.run_pass()
+        with session(rt.engine) as s:
+            adoptions = s.exec(select(Adoption)).all()
+            outcomes = sorted(m.outcome or "" for m in s.exec(select(Message)))
+    assert [a.channel for a in adoptions] == ["市政府政务信息"]
+    assert outcomes == ["accepted", "command"]
+    [reply] = [r for r in smtp.received if r.rcpt_tos == (OFFICE,)]
+    text = text_of(reply.raw)
+    assert "危化企业专项检查" in text
+    assert "某县召开防汛会议" in text

@@ -214,11 +214,12 @@ def test_office_alert_and_digest() -> None:
         "subject": "报送稿件",
         "received_at": datetime(2025, 6, 20, 1, 30, tzinfo=UTC),
         "titles": ["某县开展消防演练"],
+        "reason": "",
     }
     digest = render(
         "office/unverified_digest", day=date(2025, 6, 20), items=[item], office_name=OFFICE, today=TODAY
     )
-    assert digest.subject == "【待核实】2025年6月20日未登记邮箱来稿 1 封"
+    assert digest.subject == "【待核实】2025年6月20日待核实来稿 1 封"
     assert "12345678@qq.com" in digest.text
     assert "《某县开展消防演练》" in digest.text
     assert digest.html is not None

@@ -1,0 +1,215 @@
+"""Where the ledger meets scoring/: the profile and calendar from config, the records from the database.
+
+config.toml:
+
+    [scoring]
+    profile = "panjin-2025"          # a packaged profile (the default) …
+    # profile_file = "rules.toml"    # … or a profile file, relative to config.toml
+
+    [calendar]                       # scoring.calendar: holidays and adjusted workdays to override
+    holidays = [2027-02-08]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session, col, or_, select
+
+from daemon.config import Config, ConfigError
+from daemon.models import Adoption, Submission, SubmissionAuthor, Unit
+from daemon.models_scoring import Entry, History
+from scoring.calendar import CalendarError, WorkCalendar, calendar_from_config
+from scoring.periods import SHANGHAI, Period, month_of, week_of
+from scoring.profile import DEFAULT_PROFILE, PACKAGED_PROFILES, Article, Profile, ProfileError, RuleSet
+from scoring.profile import load_packaged_profile as _load_packaged
+from scoring.profile_toml import parse_profile
+from scoring.quota import month_of_week
+from scoring.records import (
+    AdoptionRecord,
+    AuthorRecord,
+    HistoryRecord,
+    OfficeEntry,
+    SubmissionRecord,
+    UnitRecord,
+)
+
+_SCORING_KEYS = {"profile", "profile_file"}
+
+
+def load_profile(config: Config) -> Profile:
+    """The rule profile config names (`[scoring]`), the packaged Panjin profile by default."""
+    raw = config.extra.get("scoring", {})
+    if not isinstance(raw, dict):
+        raise ConfigError('配置 [scoring] 应为一个表，如 profile = "panjin-2025"')
+    unknown = sorted(set(raw) - _SCORING_KEYS)
+    if unknown:
+        raise ConfigError(f"配置 [scoring] 中有无法识别的项：{', '.join(unknown)}")
+    if "profile" in raw and "profile_file" in raw:
+        raise ConfigError("配置 [scoring] 中 profile 和 profile_file 只能写一个")
+    name = str(raw.get("profile", DEFAULT_PROFILE))
+    file = raw.get("profile_file")
+    # docs/scoring.md lets `profile` name a file too: anything that is not a packaged name.
+    if file is None and name not in PACKAGED_PROFILES and (name.endswith(".toml") or "/" in name):
+        file = name
+    try:
+        if file is None:
+            return _packaged(name)
+        path = config.resolve(str(file))
+        try:
+            stat = path.stat()
+        except OSError:
+            raise ConfigError(f"找不到计分规则文件 {path}") from None
+        return _from_file(str(path), stat.st_mtime_ns)
+    except ProfileError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+@lru_cache(maxsize=4)
+def _packaged(name: str) -> Profile:
+    return _load_packaged(name)
+
+
+@lru_cache(maxsize=4)
+def _from_file(path: str, _mtime_ns: int) -> Profile:
+    # Keyed by modification time too, so a long-running daemon picks up an edited file.
+    return parse_profile(Path(path).read_text(encoding="utf-8"), source=path)
+
+
+def load_calendar(config: Config) -> WorkCalendar:
+    """The work calendar with config's `[calendar]` overrides."""
+    try:
+        return calendar_from_config(config.extra.get("calendar", {}))
+    except CalendarError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def unit_records(config: Config) -> tuple[UnitRecord, ...]:
+    """Every configured unit, in the order of config.toml (the order notices list them in)."""
+    return tuple(UnitRecord(u.name, u.group, i) for i, u in enumerate(config.units))
+
+
+def rules_at(config: Config, moment: datetime, group: str) -> RuleSet:
+    """The rules a unit of `group` is held to for something that happened at `moment`."""
+    return load_profile(config).rules(month_of(moment), group)
+
+
+def articles(config: Config, moment: datetime, group: str) -> tuple[Article, ...]:
+    """The annual article kinds (subject tags 【调研】, 【经验】, …) in force at `moment`."""
+    return rules_at(config, moment, group).articles
+
+
+def quotas(config: Config, moment: datetime, group: str) -> tuple[int, int]:
+    """The weekly and monthly number of drafts required of a unit of `group`, as of `moment`."""
+    profile = load_profile(config)
+    week = profile.rules(month_of_week(week_of(moment)), group).week
+    month = profile.rules(month_of(moment), group).month
+    return week.required, month.required
+
+
+@dataclass(frozen=True)
+class Records:
+    """Everything scoring reads, from the ledger and config."""
+
+    units: tuple[UnitRecord, ...]
+    submissions: tuple[SubmissionRecord, ...]
+    adoptions: tuple[AdoptionRecord, ...]
+    entries: tuple[OfficeEntry, ...]
+    history: tuple[HistoryRecord, ...]
+
+
+def year_period(year: int) -> Period:
+    start = datetime.combine(date(year, 1, 1), time.min, tzinfo=SHANGHAI)
+    end = datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=SHANGHAI)
+    return Period(str(year), start, end)
+
+
+def load_records(s: Session, config: Config, period: Period) -> Records:
+    """The records scoring needs for `period` (a year, or a week for quotas).
+
+    Submissions received in the period, plus older ones adopted or entered in it (a May draft
+    adopted in July scores in July); adoptions (revoked ones too: scoring skips them) and office
+    entries dated in it; imported history for its months.
+    """
+    start, end = period.start, period.end
+    first, last = start.astimezone(SHANGHAI).date(), end.astimezone(SHANGHAI).date()
+    adoptions = s.exec(select(Adoption).where(Adoption.adopted_at >= start, Adoption.adopted_at < end)).all()
+    entries = s.exec(select(Entry).where(Entry.period >= first, Entry.period < last)).all()
+    linked = {a.submission_id for a in adoptions} | {e.submission_id for e in entries if e.submission_id}
+    subs = s.exec(
+        select(Submission)
+        .where(
+            or_(
+                (col(Submission.received_at) >= start) & (col(Submission.received_at) < end),
+                col(Submission.id).in_(linked),
+            )
+        )
+        .order_by(col(Submission.received_at), col(Submission.id))
+    ).all()
+    units = {u.id: u.name for u in s.exec(select(Unit))}
+    authors: dict[int, list[AuthorRecord]] = defaultdict(list)
+    ids = [x.id for x in subs]
+    for a in s.exec(
+        select(SubmissionAuthor)
+        .where(col(SubmissionAuthor.submission_id).in_(ids))
+        .order_by(col(SubmissionAuthor.submission_id), col(SubmissionAuthor.position))
+    ):
+        authors[a.submission_id].append(AuthorRecord(a.name, units.get(a.unit_id)))
+    history = s.exec(select(History).where(History.month >= first, History.month < last)).all()
+    return Records(
+        units=unit_records(config),
+        submissions=tuple(_submission(x, units, authors) for x in subs),
+        adoptions=tuple(
+            AdoptionRecord(a.id or 0, a.submission_id, a.channel, a.adopted_at, a.revoked_at)
+            for a in adoptions
+        ),
+        entries=tuple(
+            OfficeEntry(
+                id=e.id or 0,
+                kind=e.kind,
+                period=e.period,
+                unit=units.get(e.unit_id),
+                submission_id=e.submission_id,
+                person=e.person,
+                points=_decimal(e.points),
+                note=e.note,
+            )
+            for e in entries
+        ),
+        history=tuple(
+            HistoryRecord(
+                unit=units.get(h.unit_id, ""),
+                month=h.month,
+                submitted=h.submitted,
+                adoptions=tuple((str(k), int(v)) for k, v in h.adoptions.items()),
+                score=_decimal(h.score) or Decimal(0),
+            )
+            for h in history
+        ),
+    )
+
+
+def _submission(
+    x: Submission, units: dict[int | None, str], authors: dict[int, list[AuthorRecord]]
+) -> SubmissionRecord:
+    assert x.id is not None
+    return SubmissionRecord(
+        id=x.id,
+        unit=units.get(x.unit_id),
+        title=x.title,
+        received_at=x.received_at,
+        status=x.status.value,
+        category=x.category,
+        chars=x.chars,
+        authors=tuple(authors.get(x.id, ())),
+    )
+
+
+def _decimal(value: Decimal | None) -> Decimal | None:
+    # Both backends hand NUMERIC(10, 4) back as Decimal at the column's scale (0.3000).
+    return None if value is None else Decimal(value).quantize(Decimal("0.0001"))

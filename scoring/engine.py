@@ -1,0 +1,219 @@
+"""Score a month or a year: run the profile's rules, group lines per unit and per person, add up.
+
+Invariants (tested): a unit's `score` is the sum of its lines; every configured unit appears;
+a person's lines are exactly the author-split lines (those naming a person) of their unit, so the
+people's total equals the units' total over those lines. Unit-only lines (person None: quotas,
+unit entries, drafts without authors, zero-point explanations, history) belong to no person.
+`cumulative` is the year to date, months with imported history counted by their imported score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from scoring.calendar import WorkCalendar, fallback_warning
+from scoring.context import Ledger, MonthContext
+from scoring.periods import Period, day_of, month
+from scoring.profile import Profile
+from scoring.quota import ordered_units, weeks_in_month
+from scoring.records import AdoptionRecord, HistoryRecord, OfficeEntry, SubmissionRecord, UnitRecord
+from scoring.results import Line, MonthScores, PersonScore, UnitScore, YearScores
+from scoring.rules import RULES
+from scoring.split import fmt
+
+
+def score_month(
+    *,
+    month: Period,
+    units: Iterable[UnitRecord],
+    submissions: Iterable[SubmissionRecord],
+    adoptions: Iterable[AdoptionRecord],
+    entries: Iterable[OfficeEntry],
+    history: Iterable[HistoryRecord],
+    profile: Profile,
+    calendar: WorkCalendar,
+    now: datetime | None = None,
+) -> MonthScores:
+    """`scores --month`. Hand in the whole year's records (and any older draft adopted this year).
+
+    `now`, if given, leaves unchecked the quotas of weeks and months not yet over; without it the
+    month is scored as complete.
+    """
+    ledger = Ledger(ordered_units(units), tuple(submissions), tuple(adoptions), tuple(entries))
+    scorer = _Scorer(ledger, tuple(history), profile, calendar, now)
+    first = day_of(month.start)
+    for number in range(1, first.month):
+        scorer.score(_month(first.year, number))
+    return scorer.score(month)
+
+
+def score_year(
+    *,
+    year: int,
+    units: Iterable[UnitRecord],
+    submissions: Iterable[SubmissionRecord],
+    adoptions: Iterable[AdoptionRecord],
+    entries: Iterable[OfficeEntry],
+    history: Iterable[HistoryRecord],
+    profile: Profile,
+    calendar: WorkCalendar,
+    now: datetime | None = None,
+) -> YearScores:
+    """`scores --year`: a `month` line per month for each unit and person, the months in full.
+
+    With `now`, months that have not begun are left out (pass it for the current year).
+    """
+    ledger = Ledger(ordered_units(units), tuple(submissions), tuple(adoptions), tuple(entries))
+    scorer = _Scorer(ledger, tuple(history), profile, calendar, now)
+    months = tuple(
+        scorer.score(p) for p in (_month(year, n) for n in range(1, 13)) if now is None or p.start <= now
+    )
+    unit_lines: dict[str, list[Line]] = {u.name: [] for u in ledger.units}
+    submitted: dict[str, int] = defaultdict(int)
+    people: dict[tuple[str, str], list[Line]] = defaultdict(list)
+    for scores in months:
+        for u in scores.units:
+            submitted[u.unit] += u.submitted
+            if u.lines:
+                unit_lines[u.unit].append(_month_line(scores, u.score, None, u.lines))
+        for p in scores.people:
+            people[(p.name, p.unit)].append(_month_line(scores, p.score, p.name, p.lines))
+    warnings = tuple(dict.fromkeys(w for m in months for w in m.warnings))
+    return YearScores(
+        year=year,
+        units=_units(ledger, unit_lines, submitted, {}),
+        people=_people(ledger, people),
+        months=months,
+        warnings=warnings,
+    )
+
+
+def _month(year: int, number: int) -> Period:
+    return month(year, number)
+
+
+def _month_line(scores: MonthScores, points: Decimal, person: str | None, lines: tuple[Line, ...]) -> Line:
+    first = day_of(scores.month.start)
+    history = "（历史数据）" if any(line.rule == "history" for line in lines) else ""
+    note = f"{first.year}年{first.month}月得分{fmt(points)}分{history}"
+    return Line("month", points, None, None, person, note)
+
+
+@dataclass
+class _Scorer:
+    """Scores months of one year in order, carrying each unit's cumulative score."""
+
+    ledger: Ledger
+    history: tuple[HistoryRecord, ...]
+    profile: Profile
+    calendar: WorkCalendar
+    now: datetime | None
+    cumulative: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    def score(self, period: Period) -> MonthScores:
+        ctx = MonthContext(period, self.ledger, self.profile, self.calendar, self.now)
+        lines: dict[str, list[Line]] = {u.name: [] for u in self.ledger.units}
+        submitted = {u.name: len(self.ledger.accepted(period, u.name)) for u in self.ledger.units}
+        # A month that ends before the profile's first version had no rules in force: only
+        # imported history scores there.
+        if self.profile.precedes(period):
+            return self._finish(period, lines, submitted, [])
+        for rule in RULES:
+            for credit in rule.score(ctx):
+                lines[credit.unit].append(credit.line)
+        return self._finish(period, lines, submitted, _warnings(ctx))
+
+    def _finish(
+        self, period: Period, lines: dict[str, list[Line]], submitted: dict[str, int], warnings: list[str]
+    ) -> MonthScores:
+        for record in self.history:
+            if record.month != day_of(period.start):
+                continue
+            if record.unit not in lines:
+                warnings.append(f"history {period.label}: unit {record.unit!r} is not configured; ignored")
+                continue
+            if submitted[record.unit]:
+                warnings.append(
+                    f"history {period.label}: {record.unit} also has {submitted[record.unit]} drafts "
+                    "in the ledger; the imported score is used"
+                )
+            lines[record.unit] = [_history_line(record, period)]
+            submitted[record.unit] = record.submitted
+        for name, unit_lines in lines.items():
+            self.cumulative[name] += sum((line.points for line in unit_lines), Decimal(0))
+        version = self.profile.version_for(period)
+        return MonthScores(
+            month=period,
+            profile=f"{self.profile.name} {version.effective_from.isoformat()}",
+            units=_units(self.ledger, lines, submitted, self.cumulative),
+            people=_people(self.ledger, _person_lines(lines)),
+            warnings=tuple(warnings),
+        )
+
+
+def _history_line(record: HistoryRecord, period: Period) -> Line:
+    adopted = "、".join(f"{channel}{count}篇" for channel, count in record.adoptions if count)
+    first = day_of(period.start)
+    note = f"{first.year}年{first.month}月历史数据（导入）：报送{record.submitted}篇"
+    note += f"，采用：{adopted}" if adopted else ""
+    note += f"，得分{fmt(record.score)}分"
+    return Line("history", record.score, None, None, None, note)
+
+
+def _person_lines(lines: dict[str, list[Line]]) -> dict[tuple[str, str], list[Line]]:
+    people: dict[tuple[str, str], list[Line]] = defaultdict(list)
+    for unit, unit_lines in lines.items():
+        for line in unit_lines:
+            if line.person is not None:
+                people[(line.person, unit)].append(line)
+    return people
+
+
+def _units(
+    ledger: Ledger, lines: dict[str, list[Line]], submitted: dict[str, int], cumulative: dict[str, Decimal]
+) -> tuple[UnitScore, ...]:
+    out = []
+    for u in ledger.units:
+        score = sum((line.points for line in lines[u.name]), Decimal(0))
+        total = cumulative.get(u.name, score)
+        out.append(UnitScore(u.name, u.group, submitted.get(u.name, 0), score, total, tuple(lines[u.name])))
+    return tuple(out)
+
+
+def _people(ledger: Ledger, people: dict[tuple[str, str], list[Line]]) -> tuple[PersonScore, ...]:
+    order = {u.name: i for i, u in enumerate(ledger.units)}
+    scores = [
+        PersonScore(name, unit, sum((line.points for line in lines), Decimal(0)), tuple(lines))
+        for (name, unit), lines in people.items()
+    ]
+    return tuple(sorted(scores, key=lambda p: (-p.score, order.get(p.unit, len(order)), p.name)))
+
+
+def _warnings(ctx: MonthContext) -> list[str]:
+    """Records scoring had to leave out, and calendar guesses: English lines for the operator's log."""
+    ledger = ctx.ledger
+    warnings = []
+    for sub in ledger.accepted(ctx.month):
+        if ctx.sender(sub) is None:
+            warnings.append(f"submission {sub.id}: sending unit {sub.unit!r} is not configured; not scored")
+    for a in ledger.active_adoptions(ctx.month):
+        adopted = ledger.submission(a.submission_id)
+        if adopted is None:
+            warnings.append(f"adoption {a.id}: submission {a.submission_id} was not handed in; not scored")
+        elif adopted.status != "accepted":
+            warnings.append(f"adoption {a.id}: submission {adopted.id} is {adopted.status}; not scored")
+    first, end = day_of(ctx.month.start), day_of(ctx.month.end)
+    for e in ledger.entries:
+        if not first <= e.period < end:
+            continue
+        if e.submission_id is not None and ledger.submission(e.submission_id) is None:
+            warnings.append(f"entry {e.id}: submission {e.submission_id} was not handed in; not scored")
+        elif e.submission_id is None and ledger.unit(e.unit) is None:
+            warnings.append(f"entry {e.id}: unit {e.unit!r} is not configured; not scored")
+    years = {first.year} | {day_of(w.start).year for w in weeks_in_month(ctx.month)}
+    warnings.extend(fallback_warning(y) for y in sorted(years) if not ctx.calendar.knows(y))
+    return warnings

@@ -1,0 +1,191 @@
+"""The monthly notice as the bureau's official document: A4 after GB/T 9704, official fonts, the table.
+
+Rendering is checked as a person sees it too: LibreOffice turns the .docx into a PDF (and
+pdftoppm into a PNG), and the PDF's text must hold the title and every unit of the table.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml.ns import qn
+from docx.shared import Pt
+from docx.text.paragraph import Paragraph
+
+from outbox.notice_docx import notice_docx
+from tests.outbox.notice_cases import ADOPTED, TITLE, UNIT_NAMES, june_correction, june_notice
+
+
+def open_docx(data: bytes) -> DocumentObject:
+    return Document(io.BytesIO(data))
+
+
+def east_asia(p: Paragraph) -> set[str | None]:
+    return {r._r.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) for r in p.runs if r.text.strip()}
+
+
+def body_texts(doc: DocumentObject) -> list[str]:
+    return [p.text for p in doc.paragraphs]
+
+
+def test_the_page_is_a4_with_the_official_margins() -> None:
+    """GB/T 9704: A4 portrait, 37 mm top, 35 mm bottom, 28 mm left, 26 mm right; the table page is landscape."""
+    doc = open_docx(notice_docx(june_notice()))
+    text, table = doc.sections
+    # Word stores twips: compare in whole millimetres.
+    assert [round(x.mm) for x in (text.page_width, text.page_height)] == [210, 297]
+    margins = (text.top_margin, text.bottom_margin, text.left_margin, text.right_margin)
+    assert [round(x.mm) for x in margins] == [37, 35, 28, 26]
+    assert table.orientation == WD_ORIENT.LANDSCAPE
+    assert table.page_width > table.page_height
+
+
+def test_title_body_and_headings_use_the_official_fonts() -> None:
+    """方正小标宋简体 2号 for the title (East Asian font set), 仿宋_GB2312 3号 for the text, 黑体 headings."""
+    doc = open_docx(notice_docx(june_notice()))
+    title = doc.paragraphs[0]
+    assert title.text.replace("\n", "") == TITLE
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert east_asia(title) == {"方正小标宋简体"}
+    assert {r.font.size for r in title.runs} == {Pt(22)}
+    recipients = doc.paragraphs[1]
+    assert recipients.text == "各县区应急局，经济区应急部、机关各科室、服务中心及执法队："
+    assert east_asia(recipients) == {"仿宋_GB2312"}
+    assert {r.font.size for r in recipients.runs} == {Pt(16)}
+    heading = next(p for p in doc.paragraphs if p.text == "一、总体情况")
+    assert east_asia(heading) == {"黑体"}
+    # Fallbacks for a Word without the GB2312 fonts, declared in the font table.
+    table = doc.part.part_related_by(RELATIONSHIP_TYPE.FONT_TABLE).blob.decode("utf-8")
+    assert 'w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>' in table
+    assert 'w:name="方正小标宋简体"><w:altName w:val="宋体"/>' in table
+
+
+def test_pages_are_numbered_in_the_footer_with_a_page_field() -> None:
+    """— 1 —: a PAGE field between dashes, odd pages right and even pages left."""
+    doc = open_docx(notice_docx(june_notice()))
+    section = doc.sections[0]
+    assert doc.settings.odd_and_even_pages_header_footer
+    for footer, align in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),
+    ):
+        p = footer.paragraphs[0]
+        assert p.alignment == align
+        assert p.text == "— 1 —"
+        assert p._p.xpath(".//w:instrText")[0].text.strip() == "PAGE"
+
+
+def test_the_table_lists_every_unit_with_points_in_the_headers() -> None:
+    """Every configured unit, 盘山县 with nothing too; each channel's header shows its points."""
+    doc = open_docx(notice_docx(june_notice()))
+    (table,) = doc.tables
+    headers = [c.text.replace("\n", "") for c in table.rows[0].cells]
+    assert headers == [
+        "序号",
+        "单位",
+        "报送篇数（0.3分/篇）",
+        "市委盘锦信息（1分/篇）",
+        "市政府政务信息（1分/篇）",
+        "省级（3分/篇）",
+        "国家级（5分/篇）",
+        "其他加减分",
+        "本月得分",
+        "累计得分",
+    ]
+    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+    assert [r[1] for r in rows[:-1]] == list(UNIT_NAMES)
+    assert rows[0] == ["1", "危化科", "5", "0", "1", "1", "0", "3", "8.1", "10.3"]
+    assert rows[2] == ["3", "盘山县应急管理局", "0", "0", "0", "0", "0", "0", "0", "0"]
+    assert rows[-1][0] == "合计"
+    assert rows[-1][2:] == ["10", "0", "1", "1", "0", "3", "9.7", "11.9"]
+
+
+def test_the_table_can_be_ordered_by_score() -> None:
+    """`[notice] order = "score"`: highest month score first, ties in configured order."""
+    doc = open_docx(notice_docx(june_notice(order="score")))
+    units = [row.cells[1].text for row in doc.tables[0].rows[1:-1]]
+    assert units == ["危化科", "宣教科", "综合行政执法队", "盘山县应急管理局"]
+
+
+def test_the_text_praises_names_the_shortfalls_and_lists_adopted_titles() -> None:
+    """The best unit that met every quota is praised; those that did not are named and asked to
+    explain (二(四)); adopted titles carry their unit in brackets; the footnote and the signature."""
+    doc = open_docx(notice_docx(june_notice()))
+    text = body_texts(doc)
+    assert "宣教科信息报送积极、质量较高，本月得分位居前列，予以通报表扬。" in text
+    # Units that sent nothing are named together, the others one by one.
+    silent = text.index("（一）本月未报送信息的单位（2个）")
+    assert text[silent + 1] == "综合行政执法队、盘山县应急管理局。"
+    assert text[silent + 2 : silent + 4] == [
+        "（二）未完成每周或每月报送任务的单位",
+        "1．危化科：第26周未报送。",
+    ]
+    assert any("负责人向局办公室说明情况" in t for t in text)
+    assert text.count(f"1．《{ADOPTED}》（危化科）") == 2  # the city and the province
+    assert "（一）市政府《政务信息》采用1篇" in text
+    assert "如统计错误，请及时提出，以便核实。" in text
+    office, day = (p for p in doc.paragraphs if p.text in ("盘锦市应急管理局办公室", "2025年7月1日"))
+    assert office.alignment == day.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def test_a_correction_says_so_in_its_title_and_lists_the_changes() -> None:
+    """The province withdrew an adoption: 通报（更正）, naming the notice corrected and each change."""
+    doc = open_docx(notice_docx(june_correction()))
+    assert doc.paragraphs[0].text.replace("\n", "") == TITLE + "（更正）"
+    text = body_texts(doc)
+    assert any(t.startswith("我局2025年7月1日印发的《" + TITLE + "》中部分内容有误") for t in text)
+    assert (
+        "1．危化科：省级采用由1篇更正为0篇，本月得分由8.1分更正为5.1分，累计得分由10.3分更正为7.3分。" in text
+    )
+    assert f"2．撤销采用：《{ADOPTED}》（危化科，省级）。" in text
+    assert "2025年7月8日" in text
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_renders_the_notice_with_its_table(tmp_path: Path) -> None:
+    """LibreOffice headless turns the .docx into a PDF whose text holds the title and every unit
+    of the table; pdftoppm makes page 1 a PNG (what docs/notice-2025-06-page1.png shows)."""
+    soffice, pdftoppm, pdftotext = (shutil.which(t) for t in ("soffice", "pdftoppm", "pdftotext"))
+    if not (soffice and pdftoppm and pdftotext):
+        pytest.skip("needs LibreOffice (libreoffice-writer-nogui) and poppler-utils")
+    source = tmp_path / "notice.docx"
+    source.write_bytes(notice_docx(june_notice()))
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pdf = tmp_path / "notice.pdf"
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    flat = "".join(text.split())
+    assert TITLE in flat
+    for unit in UNIT_NAMES:
+        assert unit in flat
+    assert "如统计错误，请及时提出，以便核实" in flat
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
+    (png,) = tmp_path.glob("page*.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,67 @@
+"""The notice's workbook: the same table as the .docx, every scored line, and a snapshot a correction reads."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from outbox.notice_xlsx import changes, notice_xlsx, read_snapshot, snapshot
+from tests.outbox.notice_cases import ADOPTED, UNIT_NAMES, june_notice, june_records
+from tests.scoring.builders import at
+
+
+def test_the_table_sheet_matches_the_notice() -> None:
+    """通报表: a title row, the headers with points, every unit with exact figures, a total."""
+    notice = june_notice()
+    wb = load_workbook(io.BytesIO(notice_xlsx(notice)))
+    assert wb.sheetnames == ["通报表", "得分明细", "采用稿件", "说明"]
+    rows = list(wb["通报表"].iter_rows(values_only=True))
+    assert rows[0][0] == "2025年6月份政务信息报送及采用情况统计表"
+    assert rows[1][:4] == ("序号", "单位", "报送篇数（0.3分/篇）", "市委盘锦信息（1分/篇）")
+    assert [r[1] for r in rows[2:-1]] == list(UNIT_NAMES)
+    assert rows[2] == (1, "危化科", 5, 0, 1, 1, 0, 3, 8.1, 10.3)
+    assert rows[4] == (3, "盘山县应急管理局", 0, 0, 0, 0, 0, 0, 0, 0)
+    assert rows[-1][0] == "合计"
+    assert rows[-1][2:7] == (10, 0, 1, 1, 0)
+
+
+def test_the_details_sheet_explains_every_point() -> None:
+    """得分明细 holds every line of every unit's score, as `scores --json` explains them: a unit's
+    lines add up to its score in the table."""
+    notice = june_notice()
+    wb = load_workbook(io.BytesIO(notice_xlsx(notice)))
+    details = list(wb["得分明细"].iter_rows(values_only=True))
+    assert details[0] == ("单位", "规则", "项目", "稿件编号", "采用编号", "撰稿人", "分值", "说明")
+    assert len(details) - 1 == len(notice.details)
+    totals: dict[str, Decimal] = {}
+    for unit, _rule, _name, _sub, _adoption, _person, points, _note in details[1:]:
+        totals[unit] = totals.get(unit, Decimal(0)) + Decimal(str(points))
+    assert totals["危化科"] == Decimal("8.1")
+    province = next(r for r in details if r[1] == "adoption:省级")
+    assert province[2:6] == ("省级采用", 103, 2, "李明")
+    assert ADOPTED in province[7]
+    week = next(r for r in details if r[0] == "盘山县应急管理局" and r[1] == "quota:week")
+    assert week[6] == 0
+    assert "少报1篇" in week[7]
+
+
+def test_a_sent_workbook_reads_back_as_what_it_announced() -> None:
+    """A correction compares against the notice as sent, read back from its attached workbook."""
+    notice = june_notice()
+    assert read_snapshot(notice_xlsx(notice)) == snapshot(notice)
+
+
+def test_changes_name_what_a_revoked_adoption_moved() -> None:
+    """The province withdraws draft 103: 危化科's province count, score and cumulative change, and
+    the adoption is listed as withdrawn; units that did not change are not mentioned."""
+    before = read_snapshot(notice_xlsx(june_notice()))
+    _, adoptions = june_records()
+    after = june_notice(adoptions=[adoptions[0], replace(adoptions[1], revoked_at=at("2025-07-07"))])
+    assert changes(before, after) == (
+        "危化科：省级采用由1篇更正为0篇，本月得分由8.1分更正为5.1分，累计得分由10.3分更正为7.3分",
+        f"撤销采用：《{ADOPTED}》（危化科，省级）",
+    )
+    assert changes(before, june_notice()) == ()
