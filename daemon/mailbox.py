@@ -121,6 +121,10 @@ class Mailbox:
             timeout = SocketTimeout(connect=cfg.timeout_seconds, read=cfg.timeout_seconds)
             self._client = client = self._connect(cfg.host, port=cfg.port, ssl=cfg.tls, timeout=timeout)
             client.normalise_times = False  # INTERNALDATE keeps the server's UTC offset
+            # imapclient sets imaplib's debug level to 5, at which imaplib formats the repr of every
+            # untagged response, literal bodies included, for its log: 8x the cost of a FETCH of
+            # big mail (benchmarks/, docs/performance.md). The log is not read; turn it off.
+            client._imap.debug = 0
         refused = f"IMAP server {cfg.host} refused the login of {cfg.user} (for 163 the password is the"
         with self._guard("LOGIN", refused=f"{refused} authorization code 授权码, and IMAP must be on)"):
             client.login(cfg.user, self._password)
