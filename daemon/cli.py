@@ -373,6 +373,7 @@ def scores(
         "profile": profile,
         "calendar": calendar,
         "now": system_clock(),
+        **records.extra(),
     }
     result = (
         score_month(month=period, **common) if period is not None else score_year(year=the_year, **common)

@@ -1,4 +1,4 @@
-"""The scoring tables: items the office enters by hand, and months imported from its spreadsheets.
+"""The scoring tables: office entries, months imported from spreadsheets, solicitations (约稿).
 
 Adoptions live in `daemon.models` (since revision 0001); these two came with revision 0002.
 Amounts are exact decimals (NUMERIC(10, 4)), like the scoring records they become.
@@ -51,3 +51,43 @@ class History(SQLModel, table=True):
     adoptions: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)
     score: Decimal = Field(sa_type=sa.Numeric(10, 4))
     imported_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Solicitation(SQLModel, table=True):
+    """A commissioned topic (约稿, 三(二)1): due by the end of `deadline` from `units` (empty: all).
+
+    Registered by `xinbao solicit add` (created_by "cli") or by an office 【约稿】 mail (created_by the
+    office address, `source_message_row_id` that mail). Came with revision 0003.
+    """
+
+    __tablename__ = "solicitations"
+    __table_args__ = (sa.Index("ix_solicitations_deadline", "deadline"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(sa_type=sa.Text)
+    deadline: date = Field(sa_type=sa.Date)
+    units: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    created_by: str = ""
+    source_message_row_id: int | None = Field(default=None, foreign_key="messages.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SolicitationResponse(SQLModel, table=True):
+    """A submission answering a solicitation, and the office's grade (0–3) less its deductions."""
+
+    __tablename__ = "solicitation_responses"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "solicitation_id", "submission_id", name="uq_solicitation_responses_solicitation_id_submission_id"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    solicitation_id: int = Field(foreign_key="solicitations.id")
+    submission_id: int = Field(foreign_key="submissions.id")
+    grade: int | None = None
+    deduction: Decimal = Field(default=Decimal(0), sa_type=sa.Numeric(10, 4))
+    note: str = Field(default="", sa_type=sa.Text)
+    graded_by: str = ""
+    graded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -53,7 +53,7 @@ def options_from_config(config: Config) -> NoticeOptions:
     raw = config.extra.get("notice", {})
     if not isinstance(raw, dict):
         raise ConfigError("配置 [notice] 应为一个表")
-    unknown = sorted(set(raw) - {"order", "praise", "recipients"})
+    unknown = sorted(set(raw) - {"order", "praise", "addressed_to"})
     if unknown:
         raise ConfigError(f"配置 [notice] 中有无法识别的项：{', '.join(unknown)}")
     order = raw.get("order", "config")
@@ -62,7 +62,7 @@ def options_from_config(config: Config) -> NoticeOptions:
     praise = raw.get("praise", 3)
     if not isinstance(praise, int) or praise < 0:
         raise ConfigError("配置 [notice] praise 应为不小于 0 的整数")
-    return NoticeOptions(order=order, praise=praise, recipients=str(raw.get("recipients", RECIPIENTS)))
+    return NoticeOptions(order=order, praise=praise, recipients=str(raw.get("addressed_to", RECIPIENTS)))
 
 
 def sender(config: Config) -> str:
@@ -97,6 +97,9 @@ def month_scores(
         profile=scoring_io.load_profile(config),
         calendar=calendar,
         now=now,
+        solicitations=records.solicitations,
+        responses=records.responses,
+        columns_from=records.columns_from,
     )
     for warning in dict.fromkeys((*scores.warnings, *calendar.warnings)):
         log.warning(warning)

@@ -54,16 +54,13 @@ def answer_details(
     parsed: ParsedMessage,
     *,
     now: datetime,
-    body: str | None = None,
     cause_message_row_id: int | None = None,
 ) -> bool:
     """Queue the unit's lines if `parsed` is a registered publicist asking for 明细; True if handled.
 
-    Call it only for a sender whose From was verified, with the mail's text body when known
-    (`body`; without it only the subject is read). Mail with drafts is never a 明细 request.
+    Call it only for a sender whose From was verified. Mail with drafts is never a 明细 request.
     """
-    # ParsedMessage has no body yet (parsers/types.py is a contract); read it once it has one.
-    text = own_text(body if body is not None else str(getattr(parsed, "body_text", "")))
+    text = own_text(parsed.body)
     if parsed.drafts or parsed.auto_reply or not wants_details(parsed.subject, text):
         return False
     from daemon.notice_mail import domain, month_scores, sender

@@ -11,7 +11,7 @@ config.toml:
     [notice]
     order = "config"              # table order: "config" (config.toml's) or "score" (highest first)
     praise = 3                    # praise the best N units that met every quota (ties included)
-    recipients = "各县区应急局，经济区应急部、机关各科室、服务中心及执法队："
+    addressed_to = "各县区应急局，经济区应急部、机关各科室、服务中心及执法队："  # 主送机关 line
 
 Whether a run is due is decided from the outbox keys in the ledger (`weekly_shortfall|2025-W25|…`,
 `notice|2025-06|…`), never from scheduler state: a run missed while the daemon was down is due
@@ -27,12 +27,13 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from daemon import scoring_io
 from daemon.config import Config, ConfigError
 from daemon.db import session
+from daemon.models import Message
 from outbox.table import Outbox
 from parsers.types import ParsedMessage
 from scoring.calendar import WorkCalendar
@@ -108,18 +109,15 @@ def answer_details(
     parsed: ParsedMessage,
     *,
     now: datetime,
-    body: str | None = None,
     cause_message_row_id: int | None = None,
 ) -> bool:
     """Answer a verified publicist's 明细 request with their unit's lines; True if it was one.
 
-    See daemon.notice_reply; without `body` only the subject is read.
+    The request is 明细 in the subject or above the quote in `parsed.body` (daemon.notice_reply).
     """
     from daemon import notice_reply
 
-    return notice_reply.answer_details(
-        s, config, parsed, now=now, body=body, cause_message_row_id=cause_message_row_id
-    )
+    return notice_reply.answer_details(s, config, parsed, now=now, cause_message_row_id=cause_message_row_id)
 
 
 @dataclass(frozen=True)
@@ -216,30 +214,37 @@ def done_periods(s: Session, kind: str) -> set[str]:
 
 
 def run_due(engine: Engine, config: Config, *, now: datetime) -> list[str]:
-    """The scheduler's job: queue whatever reminder or notice is due; idempotent by outbox key."""
+    """The scheduler's job: queue whatever reminder or notice is due; idempotent by outbox key.
+
+    A period that ended before the first mail the ledger ever recorded is skipped: a new
+    installation does not notify the months before it was in use.
+    """
     schedule = schedule_from_config(config)
     if not schedule.enabled:
         return []
     calendar = scoring_io.load_calendar(config)
     queued = []
     with session(engine) as s:
-        if config.office.emails:
-            week = due_weekly(now, calendar, done_periods(s, WEEKLY_KIND), at=schedule.weekly_reminder)
-            if week is not None:
-                rows = queue_weekly(
-                    s, config, parse_week(week), now=now, remind_publicists=schedule.remind_publicists
-                )
-                log.info("weekly reminder for %s queued (%d messages)", week, rows)
-                queued.append(week)
+        started = s.exec(select(func.min(Message.internaldate))).one()
+        week = due_weekly(now, calendar, done_periods(s, WEEKLY_KIND), at=schedule.weekly_reminder)
+        if week is not None and config.office.emails and _in_use(parse_week(week), started):
+            rows = queue_weekly(
+                s, config, parse_week(week), now=now, remind_publicists=schedule.remind_publicists
+            )
+            log.info("weekly reminder for %s queued (%d messages)", week, rows)
+            queued.append(week)
     with session(engine) as s:
-        if recipients_exist(config):
-            month = due_monthly(now, calendar, done_periods(s, NOTICE_KIND), at=schedule.monthly_notice)
-            if month is not None:
-                notice = build_notice_for(s, config, parse_month(month), now=now)
-                rows = queue_notice(s, config, notice, now=now)
-                log.info("monthly notice for %s queued (%d messages)", month, rows)
-                queued.append(month)
+        month = due_monthly(now, calendar, done_periods(s, NOTICE_KIND), at=schedule.monthly_notice)
+        if month is not None and recipients_exist(config) and _in_use(parse_month(month), started):
+            notice = build_notice_for(s, config, parse_month(month), now=now)
+            rows = queue_notice(s, config, notice, now=now)
+            log.info("monthly notice for %s queued (%d messages)", month, rows)
+            queued.append(month)
     return queued
+
+
+def _in_use(period: Period, started: datetime | None) -> bool:
+    return started is not None and period.end > started
 
 
 def recipients_exist(config: Config) -> bool:

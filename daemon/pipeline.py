@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from daemon import adoptions, ledger, replies, scoring_io
+from daemon import adoptions, columns_io, ledger, notice_reply, replies, scoring_io, solicitations
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
@@ -55,6 +55,7 @@ class DraftDecision:
     authors: tuple[tuple[str, str, Unit | None], ...]  # (name, unit as written, resolved unit)
     category: str
     replaces: Submission | None = None
+    column: str | None = None  # the column (栏目) it is filed under, named in the receipt
 
 
 class RetryLaterError(Exception):
@@ -170,6 +171,15 @@ class Pipeline:
             if self._office(parsed.from_addr) and self.directory.publicist(parsed.from_addr) is None:
                 return self._from_office(s, msg, parsed, verdict, now)
             held = self._held(parsed, verdict)
+            # A publicist asking "明细" in reply to the notice gets the unit's lines, nothing else.
+            if (
+                not held
+                and not self.quiet
+                and parsed.complete
+                and notice_reply.answer_details(s, self.config, parsed, now=now, cause_message_row_id=msg.id)
+            ):
+                msg.state, msg.outcome = MessageState.RECORDED, "details"
+                return msg.state
             decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
             sources = {d.source for d in parsed.drafts}
             general = [p for p in parsed.problems if p.source not in sources]
@@ -183,6 +193,8 @@ class Pipeline:
             elif publicist is None:
                 general.append(problem(Code.UNKNOWN_SENDER, name=parsed.from_addr))
             subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
+            # A draft answering a solicitation (约稿): 【约稿】+topic in the subject, or a reply to its notice.
+            solicitations.link_responses(s, parsed, subs, now=now)
             for p in general:
                 s.add(
                     ProblemRecord(
@@ -249,6 +261,12 @@ class Pipeline:
                 replies.answer_bulletin(s, self.config, msg, parsed, result, now=now)
             msg.state, msg.outcome = MessageState.RECORDED, "command"
             return msg.state
+        if solicitations.TAG in parsed.subject:
+            solicitations.handle_mail(
+                s, self.config, parsed, message_row_id=msg.id, sha=msg.sha256, now=now, quiet=self.quiet
+            )
+            msg.state, msg.outcome = MessageState.RECORDED, "command"
+            return msg.state
         msg.state, msg.outcome = MessageState.IGNORED, "office"
         return msg.state
 
@@ -267,7 +285,16 @@ class Pipeline:
         # Subject tags of the annual articles (【调研】, 【经验】) and their length, from the profile.
         articles = scoring_io.articles(self.config, received, sender_unit.group if sender_unit else "")
         article = next((a for a in articles if f"【{a.tag}】" in parsed.subject), None)
-        category = article.category if article is not None else "regular"
+        # A column (栏目) by 【栏目名】 or a “栏目：” line; it takes the place of an article tag.
+        columns = columns_io.columns_at(self.config, received, sender_unit.group if sender_unit else "")
+        column, column_problem = columns_io.file_under(
+            columns, subject=parsed.subject, body=draft.body, source=draft.source
+        )
+        if column is not None or column_problem is not None:
+            article = None
+        if column_problem is not None:
+            problems.append(column_problem)
+        category = column or (article.category if article is not None else "regular")
         if article is not None and draft.chars < article.min_chars:
             problems.append(
                 problem(
@@ -292,7 +319,9 @@ class Pipeline:
             replaces = replies.rejected_in_thread(s, parsed, unit) or ledger.find_rejected_to_replace(
                 s, unit.id, draft.title, received - RESUBMISSION_WINDOW
             )
-        return DraftDecision(draft, status, tuple(problems), unit, tuple(authors), category, replaces)
+        return DraftDecision(
+            draft, status, tuple(problems), unit, tuple(authors), category, replaces, column=column
+        )
 
     def _unit(self, s: Session, written: str) -> Unit | None:
         configured = self.directory.resolve_unit(written)

@@ -151,6 +151,7 @@ def _receipt_draft(d: DraftDecision, sub: Submission) -> ReceiptDraft:
         images=d.draft.images,
         status=status,  # type: ignore[arg-type]
         problems=[(p.message, p.fix) for p in d.problems],
+        column=d.column,
     )
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, or_, select
 
 from daemon.config import Config, ConfigError
 from daemon.models import Adoption, Submission, SubmissionAuthor, Unit
-from daemon.models_scoring import Entry, History
+from daemon.models_scoring import Entry, History, Solicitation, SolicitationResponse
 from scoring.calendar import CalendarError, WorkCalendar, calendar_from_config
 from scoring.periods import SHANGHAI, Period, month_of, week_of
 from scoring.profile import DEFAULT_PROFILE, PACKAGED_PROFILES, Article, Profile, ProfileError, RuleSet
@@ -35,11 +35,13 @@ from scoring.records import (
     AuthorRecord,
     HistoryRecord,
     OfficeEntry,
+    ResponseRecord,
+    SolicitationRecord,
     SubmissionRecord,
     UnitRecord,
 )
 
-_SCORING_KEYS = {"profile", "profile_file"}
+_SCORING_KEYS = {"profile", "profile_file", "columns_from"}
 
 
 def load_profile(config: Config) -> Profile:
@@ -79,6 +81,22 @@ def _packaged(name: str) -> Profile:
 def _from_file(path: str, _mtime_ns: int) -> Profile:
     # Keyed by modification time too, so a long-running daemon picks up an edited file.
     return parse_profile(Path(path).read_text(encoding="utf-8"), source=path)
+
+
+def columns_from(config: Config) -> date | None:
+    """`[scoring] columns_from`: the day column (栏目) shortfalls are judged from; None: never."""
+    raw = config.extra.get("scoring", {})
+    value = raw.get("columns_from") if isinstance(raw, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"配置 [scoring] columns_from 应为日期（如 2025-07-01），实际为 {value!r}"
+        ) from None
 
 
 def load_calendar(config: Config) -> WorkCalendar:
@@ -121,6 +139,17 @@ class Records:
     adoptions: tuple[AdoptionRecord, ...]
     entries: tuple[OfficeEntry, ...]
     history: tuple[HistoryRecord, ...]
+    solicitations: tuple[SolicitationRecord, ...] = ()
+    responses: tuple[ResponseRecord, ...] = ()
+    columns_from: date | None = None
+
+    def extra(self) -> dict[str, object]:
+        """The keyword arguments of score_month / score_year beyond the ledger's core records."""
+        return {
+            "solicitations": self.solicitations,
+            "responses": self.responses,
+            "columns_from": self.columns_from,
+        }
 
 
 def year_period(year: int) -> Period:
@@ -140,7 +169,16 @@ def load_records(s: Session, config: Config, period: Period) -> Records:
     first, last = start.astimezone(SHANGHAI).date(), end.astimezone(SHANGHAI).date()
     adoptions = s.exec(select(Adoption).where(Adoption.adopted_at >= start, Adoption.adopted_at < end)).all()
     entries = s.exec(select(Entry).where(Entry.period >= first, Entry.period < last)).all()
+    sols = s.exec(
+        select(Solicitation).where(Solicitation.deadline >= first, Solicitation.deadline < last)
+    ).all()
+    responses = s.exec(
+        select(SolicitationResponse).where(
+            col(SolicitationResponse.solicitation_id).in_([x.id for x in sols])
+        )
+    ).all()
     linked = {a.submission_id for a in adoptions} | {e.submission_id for e in entries if e.submission_id}
+    linked |= {r.submission_id for r in responses}
     subs = s.exec(
         select(Submission)
         .where(
@@ -191,6 +229,19 @@ def load_records(s: Session, config: Config, period: Period) -> Records:
             )
             for h in history
         ),
+        solicitations=tuple(SolicitationRecord(x.id or 0, x.topic, x.deadline, tuple(x.units)) for x in sols),
+        responses=tuple(
+            ResponseRecord(
+                id=r.id or 0,
+                solicitation_id=r.solicitation_id,
+                submission_id=r.submission_id,
+                grade=r.grade,
+                deduction=_decimal(r.deduction) or Decimal(0),
+                note=r.note,
+            )
+            for r in responses
+        ),
+        columns_from=columns_from(config),
     )
 
 

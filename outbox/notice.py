@@ -125,8 +125,10 @@ class Notice:
     def filename(self) -> str:
         """The attachments' name without extension."""
         year, month = self.year_month
-        suffix = f"（更正{self.correction}）" if self.correction and self.correction > 1 else ""
-        return f"{year}年{month}月份政务信息通报" + ("（更正）" if self.correction else "") + suffix
+        n = self.correction or 0
+        return f"{year}年{month}月份政务信息通报" + (
+            "" if not n else "（更正）" if n == 1 else f"（更正{n}）"
+        )
 
     @property
     def submitted(self) -> int:

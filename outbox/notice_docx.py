@@ -125,8 +125,8 @@ def _body(doc: DocumentObject, notice: Notice) -> None:
 
 
 def _signature(doc: DocumentObject, notice: Notice) -> None:
-    # GB/T 9704 7.3.5.2 without a seal: the office right-aligned two characters in, the date
-    # centred under it.
+    # GB/T 9704 7.3.5.2 without a seal: the office two characters in from the right, the date on
+    # the next line starting two characters to the right of the office's first character.
     office = _text(doc, notice.office, indent=False)
     office.paragraph_format.keep_with_next = True
     office.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -134,7 +134,7 @@ def _signature(doc: DocumentObject, notice: Notice) -> None:
     date = cn_date(notice.issued)
     day = _text(doc, date, indent=False)
     day.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    shift = max(0.0, (_width(notice.office) - _width(date)) / 2)
+    shift = max(0.0, _width(notice.office) - _width(date) - 2)
     day.paragraph_format.right_indent = Pt(32 + 16 * shift)
 
 
@@ -162,7 +162,7 @@ def _attachment(doc: DocumentObject, notice: Notice) -> None:
     _spacing(note, Pt(16), before=Pt(3))
     _run(
         note,
-        "注：其他加减分含调研类、经验类信息，约稿等办公室登记的加减分项目；得分明细见同名电子表格；"
+        "注：其他加减分含调研类、经验类信息，约稿、栏目更新及办公室登记的加减分；得分明细见同名电子表格；"
         "分值按两位小数显示。",
         BODY_FONT,
         Pt(10.5),

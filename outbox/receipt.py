@@ -36,6 +36,7 @@ class ReceiptDraft:
     images: int
     status: DraftStatus
     problems: Sequence[tuple[str, str]] = ()  # (message, fix)
+    column: str | None = None  # the column (栏目) the draft is filed under, e.g. 动态要闻
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ from outbox.table import FAILED, OUTBOX_TABLE, PENDING, SENDING, SENT
 log = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-AUTO_REPLY_KINDS = frozenset({"receipt", "rejection", "unknown_sender"})
+AUTO_REPLY_KINDS = frozenset({"receipt", "rejection", "unknown_sender", "held", "details"})
 AUTH_CODES = frozenset({530, 534, 535})
 # Alert kinds handed to the `alert` hook with a Chinese text for the office.
 ALERT_AUTH = "smtp_auth"

@@ -29,6 +29,7 @@ class Code(StrEnum):
     TOO_SHORT = "too_short"
     DUPLICATE = "duplicate"
     TOO_LARGE = "too_large"
+    UNKNOWN_COLUMN = "unknown_column"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,11 @@ CATALOGUE: dict[Code, ProblemKind] = {
             "稿件{name}此前已报送过，本次不重复计数",
             "无需再次发送；如需修改，请回复退稿邮件或在标题中注明修改后重发",
             blocking=False,
+        ),
+        ProblemKind(
+            Code.UNKNOWN_COLUMN,
+            "栏目{name}不存在{detail}",
+            "请在标题中用【栏目名】注明栏目，或在稿件中写一行“栏目：栏目名”，栏目名须与上列栏目之一完全相同",
         ),
         ProblemKind(
             Code.TOO_LARGE,

@@ -6,14 +6,21 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Protocol
 
 from scoring.calendar import WorkCalendar
 from scoring.periods import Period, month_of
 from scoring.profile import Article, Profile, RuleSet
-from scoring.records import AdoptionRecord, OfficeEntry, SubmissionRecord, UnitRecord
+from scoring.records import (
+    AdoptionRecord,
+    OfficeEntry,
+    ResponseRecord,
+    SolicitationRecord,
+    SubmissionRecord,
+    UnitRecord,
+)
 from scoring.results import Line
 from scoring.split import Share
 
@@ -26,6 +33,8 @@ class Ledger:
     submissions: tuple[SubmissionRecord, ...]
     adoptions: tuple[AdoptionRecord, ...]
     entries: tuple[OfficeEntry, ...]
+    solicitations: tuple[SolicitationRecord, ...] = ()
+    responses: tuple[ResponseRecord, ...] = ()
 
     @cached_property
     def unit_names(self) -> frozenset[str]:
@@ -94,6 +103,9 @@ class MonthContext:
     profile: Profile
     calendar: WorkCalendar
     now: datetime | None = None
+    # Column shortfalls are judged from this day on (the day the bureau began filing column
+    # items through xinbao); None: never, column items still score.
+    columns_from: date | None = None
 
     def rules(self, unit: str, period: Period | None = None) -> RuleSet:
         """The rules for `unit`'s group in force at the start of `period` (default: this month)."""

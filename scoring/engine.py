@@ -12,15 +12,24 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from scoring.calendar import WorkCalendar, fallback_warning
+from scoring.columns import responsible
 from scoring.context import Ledger, MonthContext
 from scoring.periods import Period, day_of, month
 from scoring.profile import Profile
 from scoring.quota import ordered_units, weeks_in_month
-from scoring.records import AdoptionRecord, HistoryRecord, OfficeEntry, SubmissionRecord, UnitRecord
+from scoring.records import (
+    AdoptionRecord,
+    HistoryRecord,
+    OfficeEntry,
+    ResponseRecord,
+    SolicitationRecord,
+    SubmissionRecord,
+    UnitRecord,
+)
 from scoring.results import Line, MonthScores, PersonScore, UnitScore, YearScores
 from scoring.rules import RULES
 from scoring.split import fmt
@@ -37,14 +46,25 @@ def score_month(
     profile: Profile,
     calendar: WorkCalendar,
     now: datetime | None = None,
+    solicitations: Iterable[SolicitationRecord] = (),
+    responses: Iterable[ResponseRecord] = (),
+    columns_from: date | None = None,
 ) -> MonthScores:
     """`scores --month`. Hand in the whole year's records (and any older draft adopted this year).
 
     `now`, if given, leaves unchecked the quotas of weeks and months not yet over; without it the
-    month is scored as complete.
+    month is scored as complete. Solicitations and their responses feed rule `solicitation`;
+    `columns_from` is the day column shortfalls are judged from (None: not judged).
     """
-    ledger = Ledger(ordered_units(units), tuple(submissions), tuple(adoptions), tuple(entries))
-    scorer = _Scorer(ledger, tuple(history), profile, calendar, now)
+    ledger = Ledger(
+        ordered_units(units),
+        tuple(submissions),
+        tuple(adoptions),
+        tuple(entries),
+        tuple(solicitations),
+        tuple(responses),
+    )
+    scorer = _Scorer(ledger, tuple(history), profile, calendar, now, columns_from)
     first = day_of(month.start)
     for number in range(1, first.month):
         scorer.score(_month(first.year, number))
@@ -62,13 +82,23 @@ def score_year(
     profile: Profile,
     calendar: WorkCalendar,
     now: datetime | None = None,
+    solicitations: Iterable[SolicitationRecord] = (),
+    responses: Iterable[ResponseRecord] = (),
+    columns_from: date | None = None,
 ) -> YearScores:
     """`scores --year`: a `month` line per month for each unit and person, the months in full.
 
     With `now`, months that have not begun are left out (pass it for the current year).
     """
-    ledger = Ledger(ordered_units(units), tuple(submissions), tuple(adoptions), tuple(entries))
-    scorer = _Scorer(ledger, tuple(history), profile, calendar, now)
+    ledger = Ledger(
+        ordered_units(units),
+        tuple(submissions),
+        tuple(adoptions),
+        tuple(entries),
+        tuple(solicitations),
+        tuple(responses),
+    )
+    scorer = _Scorer(ledger, tuple(history), profile, calendar, now, columns_from)
     months = tuple(
         scorer.score(p) for p in (_month(year, n) for n in range(1, 13)) if now is None or p.start <= now
     )
@@ -112,10 +142,11 @@ class _Scorer:
     profile: Profile
     calendar: WorkCalendar
     now: datetime | None
+    columns_from: date | None = None
     cumulative: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
     def score(self, period: Period) -> MonthScores:
-        ctx = MonthContext(period, self.ledger, self.profile, self.calendar, self.now)
+        ctx = MonthContext(period, self.ledger, self.profile, self.calendar, self.now, self.columns_from)
         lines: dict[str, list[Line]] = {u.name: [] for u in self.ledger.units}
         submitted = {u.name: len(self.ledger.accepted(period, u.name)) for u in self.ledger.units}
         # A month that ends before the profile's first version had no rules in force: only
@@ -214,6 +245,10 @@ def _warnings(ctx: MonthContext) -> list[str]:
             warnings.append(f"entry {e.id}: submission {e.submission_id} was not handed in; not scored")
         elif e.submission_id is None and ledger.unit(e.unit) is None:
             warnings.append(f"entry {e.id}: unit {e.unit!r} is not configured; not scored")
+    tracked = ctx.profile.version_for(ctx.month).default.columns if ctx.columns_from else ()
+    for column in tracked:
+        for name in responsible(column, ledger.units)[1]:
+            warnings.append(f"column {column.name}: responsible unit {name!r} is neither a unit nor a group")
     years = {first.year} | {day_of(w.start).year for w in weeks_in_month(ctx.month)}
     warnings.extend(fallback_warning(y) for y in sorted(years) if not ctx.calendar.knows(y))
     return warnings

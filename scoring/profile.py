@@ -16,6 +16,10 @@ from scoring.periods import Period, day_of
 
 Combine = Literal["stack", "max"]
 ItemType = Literal["period", "bonus", "deduction"]
+Cycle = Literal["daily", "weekly", "biweekly", "monthly", "quarterly", "yearly", "on_demand"]
+CYCLES: tuple[Cycle, ...] = ("daily", "weekly", "biweekly", "monthly", "quarterly", "yearly", "on_demand")
+ColumnChannel = Literal["website", "wechat"]
+CHANNEL_NAMES: dict[str, str] = {"website": "局网站", "wechat": "微信公众号"}
 
 DEFAULT_PROFILE = "panjin-2025"
 PACKAGED_PROFILES = ("panjin-2025", "example-province")
@@ -92,6 +96,31 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Column:
+    """A column (栏目, 附件1 and 附件2): where it is published, how often, by whom, its points.
+
+    `units` are unit names or unit groups (county, department); empty means every unit.
+    With `per_unit`, each responsible unit owes one item per cycle (附件1: 每周上报一篇);
+    otherwise the cycle is shared: any responsible unit's item fulfils it, and a missed item's
+    `per_missing` is split evenly among the responsible units. Periods: `scoring.columns`.
+    """
+
+    name: str
+    channel: ColumnChannel
+    cycle: Cycle
+    units: tuple[str, ...]
+    points: Decimal  # per accepted item, instead of the per-draft points
+    per_missing: Decimal  # per missing item (negative to deduct)
+    per_unit: bool = False
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """How notes name it: 局网站“动态要闻”栏目."""
+        return f"{CHANNEL_NAMES[self.channel]}“{self.label or self.name}”栏目"
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """Everything one unit group is scored by under one version."""
 
@@ -103,6 +132,10 @@ class RuleSet:
     month: Quota
     articles: tuple[Article, ...]
     items: tuple[Item, ...]
+    columns: tuple[Column, ...] = ()
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
 
     def channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)

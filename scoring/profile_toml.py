@@ -15,9 +15,13 @@ from itertools import pairwise
 from typing import Any, NoReturn, cast
 
 from scoring.profile import (
+    CYCLES,
     Article,
     Channel,
+    Column,
+    ColumnChannel,
     Combine,
+    Cycle,
     DraftPoints,
     Item,
     ItemType,
@@ -98,8 +102,9 @@ def _rules(raw: Mapping[str, Any], path: str, source: str) -> RuleSet:
     names = {c.name for c in channels}
     articles = tuple(_article(category, t, names) for category, t in table.subtables("articles"))
     items = tuple(_item(kind, t) for kind, t in table.subtables("items"))
+    columns = tuple(_column(name, t) for name, t in table.subtables("columns"))
     table.finish()
-    return RuleSet(draft_points, channels, combine, split_authors, week, month, articles, items)
+    return RuleSet(draft_points, channels, combine, split_authors, week, month, articles, items, columns)
 
 
 def _channel(name: str, t: _Table) -> Channel:
@@ -152,6 +157,21 @@ def _item(kind: str, t: _Table) -> Item:
     )
     t.finish()
     return item
+
+
+def _column(name: str, t: _Table) -> Column:
+    column = Column(
+        name=name,
+        channel=cast(ColumnChannel, t.choice("channel", ("website", "wechat"))),
+        cycle=cast(Cycle, t.choice("cycle", CYCLES)),
+        units=t.strings("units"),
+        points=t.decimal("points"),
+        per_missing=t.decimal("per_missing", Decimal(0)),
+        per_unit=t.boolean("per_unit", False),
+        label=t.text("label", name),
+    )
+    t.finish()
+    return column
 
 
 _REQUIRED: Any = object()

@@ -80,3 +80,25 @@ class HistoryRecord:
     submitted: int
     adoptions: tuple[tuple[str, int], ...]  # (channel, count)
     score: Decimal
+
+
+@dataclass(frozen=True)
+class SolicitationRecord:
+    """A commissioned topic (约稿, 三(二)1): due by the end of `deadline` from `units` (empty: all)."""
+
+    id: int
+    topic: str
+    deadline: date
+    units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """A draft answering a solicitation, and the office's grade (None: not graded yet)."""
+
+    id: int
+    solicitation_id: int
+    submission_id: int
+    grade: int | None = None
+    deduction: Decimal = Decimal(0)  # a magnitude, subtracted from the grade
+    note: str = ""

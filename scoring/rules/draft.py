@@ -2,7 +2,7 @@
 
 Drafts are taken in the order received; with a monthly cap, the draft that reaches it scores
 the rest up to the cap and later drafts score 0 (listed, so the unit sees why). Annual articles
-are scored by the `article` rule instead.
+are scored by the `article` rule instead, column items by the `column` rule.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class DraftRule:
                 continue
             used = Decimal(0)
             for sub in ctx.ledger.accepted(ctx.month, unit.name):
-                if article_of(sub, rules) is not None:
+                if article_of(sub, rules) is not None or rules.column(sub.category) is not None:
                     continue
                 head = f"《{sub.title}》报送计{fmt(per_draft)}分"
                 short = rules.article(sub.category)

@@ -8,11 +8,12 @@ on a real ledger (SQLite and PostgreSQL): idempotency by outbox key, corrections
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -21,12 +22,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
-from daemon import ledger
+from daemon import ledger, service
 from daemon.adoptions import adopt, revoke
 from daemon.cli import app
 from daemon.config import Config, ConfigError, load_config
 from daemon.db import session
 from daemon.models import Message, MessageState, Submission, SubmissionAuthor, SubmissionStatus, Unit
+from daemon.notice_mail import options_from_config
 from daemon.notices import (
     NoticeError,
     answer_details,
@@ -38,6 +40,7 @@ from daemon.notices import (
     run_due,
     schedule_from_config,
 )
+from daemon.runtime import Runtime
 from outbox.table import Outbox
 from parsers.types import ParsedMessage
 from scoring.calendar import WorkCalendar
@@ -139,6 +142,14 @@ def test_the_schedule_is_configurable() -> None:
     assert due_weekly(cst("2025-06-20", "16:00"), CALENDAR, {"2025-W24"}, at=schedule.weekly_reminder) is None
     with pytest.raises(ConfigError, match="weekly_remindr"):
         schedule_from_config(Config(path=None, extra={"schedule": {"weekly_remindr": "15:00"}}))
+
+
+def test_the_notice_is_configurable() -> None:
+    """`[notice]`: table order and how many units to praise; anything else is refused."""
+    options = options_from_config(Config(path=None, extra={"notice": {"order": "score", "praise": 5}}))
+    assert (options.order, options.praise) == ("score", 5)
+    with pytest.raises(ConfigError, match="order"):
+        options_from_config(Config(path=None, extra={"notice": {"order": "alphabet"}}))
 
 
 # --------------------------------------------------------------------------- a ledger
@@ -251,6 +262,11 @@ def test_a_daemon_down_over_the_due_times_sends_each_once_on_restart(bureau: Bur
     assert run_due(bureau.engine, bureau.config, now=cst("2025-07-04", "15:00")) == ["2025-W27"]
 
 
+def test_a_new_installation_does_not_notify_the_months_before_it(bureau: Bureau) -> None:
+    """The first mail came on 3 June: May's notice (due that morning) is skipped, W23's reminder is not."""
+    assert run_due(bureau.engine, bureau.config, now=cst("2025-06-06", "16:00")) == ["2025-W23"]
+
+
 def test_a_notice_is_queued_once_per_recipient_with_its_documents(bureau: Bureau) -> None:
     """Queuing June's notice again adds nothing; each copy carries the .docx and the .xlsx."""
     now = cst("2025-07-01", "09:00")
@@ -270,6 +286,9 @@ def test_a_notice_is_queued_once_per_recipient_with_its_documents(bureau: Bureau
     assert "1．危化科：全月报送3篇（应报4篇），第26周未报送。" in body
     assert "2．盘山县应急管理局：全月报送1篇（应报4篇），第23周、第25至26周未报送。" in body
     assert "《我市完成首批危化品企业安全风险评估》（危化科）" in body
+    html = mail.get_body(("html",))
+    assert html is not None
+    assert "市政府政务信息（1分/篇）</th>" in html.get_content()
 
 
 def test_a_month_not_over_has_no_notice(bureau: Bureau) -> None:
@@ -305,11 +324,13 @@ def test_a_revoked_adoption_is_corrected_explicitly(bureau: Bureau) -> None:
         build_notice_for(s, bureau.config, parse_month("2025-06"), now=now, correct=True)
 
 
-def publicist_reply(
-    bureau: Bureau, *, body_said: str, sender: str = "wangqiang.wh@163.com"
-) -> tuple[ParsedMessage, str]:
+QUOTED = f"------------------ 原始邮件 ------------------\n发件人：盘锦市应急管理局办公室\n主题：{TITLE}\n回复“明细”二字即可"
+
+
+def publicist_reply(bureau: Bureau, *, said: str, sender: str = "wangqiang.wh@163.com") -> ParsedMessage:
+    """A reply to the June notice, as 163 webmail writes it: own text above the quoted notice."""
     notice = bureau.row(f"notice|2025-06|{sender}")
-    parsed = ParsedMessage(
+    return ParsedMessage(
         message_id="<reply-1@163.com>",
         from_addr=sender,
         from_name="王强",
@@ -318,20 +339,23 @@ def publicist_reply(
         auto_reply=False,
         in_reply_to=str(notice["Message-ID"]),
         references=(str(notice["Message-ID"]),),
+        body=f"{said}\n\n{QUOTED}",
     )
-    quoted = f"------------------ 原始邮件 ------------------\n发件人：盘锦市应急管理局办公室\n主题：{TITLE}\n回复“明细”二字即可"
-    return parsed, f"{body_said}\n\n{quoted}"
+
+
+def details_keys(bureau: Bureau) -> list[str]:
+    return [k for k in bureau.queued() if k.startswith("details|")]
 
 
 def test_a_publicist_who_replies_details_gets_the_units_lines(bureau: Bureau) -> None:
     """王强 replies 明细 to the June notice: he gets every line of 危化科's June, in his thread."""
     run_due(bureau.engine, bureau.config, now=cst("2025-07-01", "09:00"))
-    parsed, body = publicist_reply(bureau, body_said="明细")
+    parsed = publicist_reply(bureau, said="明细")
     now = cst("2025-07-01", "10:00")
     with session(bureau.engine) as s:
-        assert answer_details(s, bureau.config, parsed, now=now, body=body)
-        assert answer_details(s, bureau.config, parsed, now=now, body=body)  # the same request: one row
-    (key,) = [k for k in bureau.queued() if k.startswith("details|")]
+        assert answer_details(s, bureau.config, parsed, now=now)
+        assert answer_details(s, bureau.config, parsed, now=now)  # the same request: still one row
+    (key,) = details_keys(bureau)
     assert key.startswith("details|2025-06#")
     assert key.endswith("|wangqiang.wh@163.com")
     mail = bureau.row(key)
@@ -346,17 +370,54 @@ def test_a_publicist_who_replies_details_gets_the_units_lines(bureau: Bureau) ->
     assert "2025-W26（6月23日至6月29日）报送0篇" in content
 
 
-def test_a_reply_that_only_quotes_the_word_is_not_a_request(bureau: Bureau) -> None:
-    """明细 only in the quoted notice, an unregistered sender, or mail with drafts: not handled."""
+def test_a_details_subject_alone_asks_about_the_latest_notice(bureau: Bureau) -> None:
+    """刘洋 writes a new mail titled 明细, replying to nothing: he gets 宣教科's lines of the month
+    last notified."""
     run_due(bureau.engine, bureau.config, now=cst("2025-07-01", "09:00"))
-    parsed, body = publicist_reply(bureau, body_said="收到，谢谢")
-    now = cst("2025-07-01", "10:00")
+    parsed = ParsedMessage(
+        message_id="<ask@163.com>",
+        from_addr="liuyang.xj@163.com",
+        from_name="刘洋",
+        subject="明细",
+        date="",
+        auto_reply=False,
+    )
     with session(bureau.engine) as s:
-        assert not answer_details(s, bureau.config, parsed, now=now, body=body)
-        stranger, body = publicist_reply(bureau, body_said="明细")
-        stranger = ParsedMessage(**{**stranger.__dict__, "from_addr": "stranger@qq.com"})
-        assert not answer_details(s, bureau.config, stranger, now=now, body=body)
-    assert not [k for k in bureau.queued() if k.startswith("details|")]
+        assert answer_details(s, bureau.config, parsed, now=cst("2025-07-03"))
+    (key,) = details_keys(bureau)
+    assert bureau.row(key)["Subject"] == "【得分明细】宣教科2025年6月得分1.2分"
+
+
+def test_a_reply_that_only_quotes_the_word_is_not_a_request(bureau: Bureau) -> None:
+    """明细 only in the quoted notice, or from an unregistered sender: not handled, nothing queued."""
+    run_due(bureau.engine, bureau.config, now=cst("2025-07-01", "09:00"))
+    now = cst("2025-07-01", "10:00")
+    thanks = publicist_reply(bureau, said="收到，谢谢")
+    stranger = replace(publicist_reply(bureau, said="明细"), from_addr="stranger@qq.com")
+    with session(bureau.engine) as s:
+        assert not answer_details(s, bureau.config, thanks, now=now)
+        assert not answer_details(s, bureau.config, stranger, now=now)
+    assert details_keys(bureau) == []
+
+
+def test_the_daemon_job_queues_what_is_due_by_its_clock(
+    bureau: Bureau, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The scheduler's job asks with the runtime's clock; a failure is logged, never raised."""
+    rt = SimpleNamespace(
+        engine=bureau.engine,
+        config=bureau.config,
+        poller=SimpleNamespace(clock=lambda: cst("2025-07-01", "09:30")),
+    )
+    service._notices(cast(Runtime, rt))
+    assert f"notice|2025-06|{OFFICE}" in bureau.queued()
+    broken = SimpleNamespace(
+        engine=bureau.engine,
+        config=replace(bureau.config, extra={"schedule": {"weekly": 1}}),
+        poller=rt.poller,
+    )
+    service._notices(cast(Runtime, broken))
+    assert "scheduled reminder/notice failed" in caplog.text
 
 
 def test_the_weekly_reminder_names_lagging_units_and_waiting_mail(bureau: Bureau) -> None:

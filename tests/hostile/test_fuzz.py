@@ -23,7 +23,7 @@ SMALL = 96 * 1024
 SEEDS = [s for s in built_seeds() + corpus_seeds() if len(s) < SMALL]
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# Characters a hostile header or member name is made of: CJK, specials, controls, bidi, surrogates' kin.
+# What a hostile header or file name is made of: CJK, specials, controls, bidi marks, any character.
 HOSTILE = st.text(
     st.one_of(
         st.sampled_from(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,9 @@ def test_a_correction_says_so_in_its_title_and_lists_the_changes() -> None:
     )
     assert f"2．撤销采用：《{ADOPTED}》（危化科，省级）。" in text
     assert "2025年7月8日" in text
+    notice = june_correction()
+    assert notice.filename == "2025年6月份政务信息通报（更正）"
+    assert replace(notice, correction=2).filename == "2025年6月份政务信息通报（更正2）"
 
 
 @pytest.mark.libreoffice
