@@ -579,6 +579,27 @@ max_ratio = 200.0
 max_depth = 2
 max_seconds = 60.0
 convert_timeout = 60.0
+
+[verify]
+authserv_ids = ["163.com", "*.163.com", "*.mail.163.com"]
+dkim = false                             # loopback only: the embedded server stamps its verdict
+require_verified_publicists = true
+
+[scoring]
+profile = "panjin-2025"
+
+[calendar]
+holidays = []
+workdays = []
+
+[schedule]
+enabled = true
+weekly_reminder = "15:00"
+monthly_notice = "09:00"
+
+[notice]
+order = "config"
+praise = 3
 """
 
 
