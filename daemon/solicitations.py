@@ -216,7 +216,7 @@ def handle_mail(
     config: Config,
     parsed: ParsedMessage,
     *,
-    message_row_id: int,
+    message_row_id: int | None,
     sha: str,
     now: datetime,
     quiet: bool,
