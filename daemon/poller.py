@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from daemon import ledger, replies
@@ -26,7 +27,7 @@ from daemon.failpoints import failpoint
 from daemon.intake import Intake
 from daemon.mailbox import Mailbox, MailboxError
 from daemon.models import Message, MessageState
-from daemon.pipeline import Analysis, Pipeline
+from daemon.pipeline import Analysis, Pipeline, RetryLaterError
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,17 @@ class Poller:
         return self.config.mailbox.folder
 
     def run_pass(self) -> PassReport:
+        """One pass; a database that is locked, full or restarting ends it early, losing nothing:
+        whatever was not committed is fetched or processed again next time."""
         report = PassReport()
+        try:
+            self._run(report)
+        except SQLAlchemyError as exc:
+            report.error = f"database unavailable: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            log.error("pass stopped: %s", report.error)
+        return report
+
+    def _run(self, report: PassReport) -> None:
         uidvalidity = None
         if self.mailbox is not None:
             try:
@@ -102,7 +113,6 @@ class Poller:
                 report.failed_sends += sent.failed
                 if sent.stopped or sent.claimed == 0 or sent.sent + sent.failed + sent.retried == 0:
                     break
-        return report
 
     def _fetch_new(self, report: PassReport) -> int:
         assert self.mailbox is not None
@@ -170,7 +180,13 @@ class Poller:
                         if state is not None:
                             failpoint("recorded_committed")
                             report.states[state.value] += 1
-                except Exception as exc:
+                except RetryLaterError as exc:
+                    log.warning("message row %s: %s; retrying next pass", row_id, exc)
+                    self.pipeline.fail(row_id, str(exc))
+                    report.states["retry"] += 1
+                except SQLAlchemyError:
+                    raise  # the database, not the message: the whole pass stops and retries later
+                except Exception as exc:  # one bad message must never stop the queue
                     log.exception("processing message row %s failed", row_id)
                     self.pipeline.fail(row_id, f"{type(exc).__name__}: {exc}")
                     report.states["failed"] += 1
