@@ -17,7 +17,7 @@ from parsers.types import Code, Problem, problem
 from scoring.profile import Column
 
 _LINE = re.compile(r"^\s*栏\s*目\s*[：:]\s*(?P<name>.+?)\s*$")
-_QUOTES = "【】《》“”\"'「」[]"
+_PAIRS = ("【】", "《》", "“”", '""', "「」", "[]")
 
 
 def column_line(body: Sequence[str]) -> str | None:
@@ -25,7 +25,11 @@ def column_line(body: Sequence[str]) -> str | None:
     for paragraph in body:
         found = _LINE.match(paragraph)
         if found:
-            return found["name"].strip(_QUOTES + " 。.").strip()
+            name = found["name"].strip(" 。.；;")
+            for pair in _PAIRS:
+                if len(name) > 2 and name[0] == pair[0] and name[-1] == pair[1]:
+                    name = name[1:-1].strip()
+            return name
     return None
 
 

@@ -1,0 +1,149 @@
+"""The year in figures (`xinbao report year`): what an annual information-disclosure report shows.
+
+Per unit and in total: drafts received (every mail-borne draft) and accepted, items published per
+channel (website and WeChat columns, by the profile's columns), adoptions per level (the
+profile's channel levels), and the year's score; then the 先进集体 / 先进个人 ranking of score_year.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
+
+from daemon import scoring_io
+from daemon.config import Config
+from daemon.models import Adoption, Submission, Unit
+from scoring.engine import score_year
+from scoring.profile import CHANNEL_NAMES
+from scoring.results import format_points
+
+LEVEL_NAMES = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    columns: tuple[str, ...]  # the header after 单位
+    rows: tuple[tuple[str, ...], ...]  # one per unit, then 合计
+    units_ranked: tuple[tuple[str, str], ...]  # (unit, score)
+    people_ranked: tuple[tuple[str, str, str], ...]  # (name, unit, score)
+
+
+def year_figures(s: Session, config: Config, year: int, *, now: datetime | None = None) -> YearFigures:
+    period = scoring_io.year_period(year)
+    profile = scoring_io.load_profile(config)
+    rules = profile.rules(period, "")
+    column_channel = {c.name: c.channel for c in rules.columns}
+    channel_level = {c.name: c.level for c in rules.channels}
+    levels = list(dict.fromkeys(c.level for c in rules.channels))
+    channels = list(CHANNEL_NAMES)
+    units = {u.id: u.name for u in s.exec(select(Unit))}
+    received: Counter[str] = Counter()
+    accepted: Counter[str] = Counter()
+    items: dict[str, Counter[str]] = defaultdict(Counter)
+    for sub in s.exec(
+        select(Submission).where(Submission.received_at >= period.start, Submission.received_at < period.end)
+    ):
+        name = units.get(sub.unit_id, "（未登记单位）")
+        received[name] += 1
+        if sub.status.value in ("accepted", "replaced"):
+            accepted[name] += 1
+            if sub.category in column_channel:
+                items[name][column_channel[sub.category]] += 1
+    adopted: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in s.exec(
+        select(Adoption).where(
+            Adoption.adopted_at >= period.start,
+            Adoption.adopted_at < period.end,
+            col(Adoption.revoked_at).is_(None),
+        )
+    ):
+        taken = s.get(Submission, a.submission_id)
+        name = units.get(taken.unit_id, "（未登记单位）") if taken else "（未登记单位）"
+        adopted[name][channel_level.get(a.channel, a.channel)] += 1
+    records = scoring_io.load_records(s, config, period)
+    scores = score_year(
+        year=year,
+        units=records.units,
+        submissions=records.submissions,
+        adoptions=records.adoptions,
+        entries=records.entries,
+        history=records.history,
+        profile=profile,
+        calendar=scoring_io.load_calendar(config),
+        now=now,
+        solicitations=records.solicitations,
+        responses=records.responses,
+        columns_from=records.columns_from,
+    )
+    score_of = {u.unit: u.score for u in scores.units}
+    header = (
+        "收到稿件",
+        "登记稿件",
+        *(f"{CHANNEL_NAMES[c]}栏目稿件" for c in channels),
+        *(f"{LEVEL_NAMES.get(level, level)}采用" for level in levels),
+        "采用合计",
+        "全年得分",
+    )
+    names = [u.name for u in config.units] + sorted(set(received) - {u.name for u in config.units})
+    rows = []
+    for name in names:
+        counts = [received[name], accepted[name], *(items[name][c] for c in channels)]
+        counts += [adopted[name][level] for level in levels] + [sum(adopted[name].values())]
+        rows.append((name, *map(str, counts), format_points(score_of[name]) if name in score_of else ""))
+    totals = [sum(int(r[i]) for r in rows) for i in range(1, len(header))]
+    total_score = format_points(sum((u.score for u in scores.units), Decimal(0)))
+    rows.append(("合计", *map(str, totals), total_score))
+    ranked = sorted(scores.units, key=lambda u: -u.score)
+    return YearFigures(
+        year=year,
+        columns=header,
+        rows=tuple(rows),
+        units_ranked=tuple((u.unit, format_points(u.score)) for u in ranked),
+        people_ranked=tuple((p.name, p.unit, format_points(p.score)) for p in scores.people),
+    )
+
+
+def describe(figures: YearFigures) -> str:
+    lines = [f"{figures.year}年政务信息工作情况", "单位\t" + "\t".join(figures.columns)]
+    lines += ["\t".join(row) for row in figures.rows]
+    lines += ["", "先进集体（按全年得分）"]
+    lines += [f"{i}. {unit} {score}分" for i, (unit, score) in enumerate(figures.units_ranked, 1)]
+    lines += ["", "先进个人（按全年得分）"]
+    lines += [
+        f"{i}. {name}（{unit}） {score}分" for i, (name, unit, score) in enumerate(figures.people_ranked, 1)
+    ]
+    return "\n".join(lines)
+
+
+def export_xlsx(figures: YearFigures, path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "年度情况"
+    sheet.append(["单位", *figures.columns])
+    for row in figures.rows:
+        sheet.append([row[0], *(_number(x) for x in row[1:])])
+    units = book.create_sheet("先进集体")
+    units.append(["名次", "单位", "全年得分"])
+    for i, (unit, score) in enumerate(figures.units_ranked, 1):
+        units.append([i, unit, _number(score)])
+    people = book.create_sheet("先进个人")
+    people.append(["名次", "姓名", "单位", "全年得分"])
+    for i, (name, unit, score) in enumerate(figures.people_ranked, 1):
+        people.append([i, name, unit, _number(score)])
+    book.save(path)
+
+
+def _number(text: str) -> float | int | str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value

@@ -1,0 +1,41 @@
+"""`xinbao report year`: the figures of an annual report, printed and exported to .xlsx."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+
+from tests.daemon.test_scores_cli import make_bureau
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def test_the_year_in_figures_counts_drafts_columns_adoptions_and_ranks(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """危化科: two drafts (one a 企业安全承诺 website item), one adopted by the city; 盘山县: one WeChat item."""
+    b = make_bureau(engine, db_url, tmp_path)
+    first = b.draft("危化科", "危化科专项检查", datetime(2025, 6, 3, 9, tzinfo=CST), [("王强", "危化科")])
+    b.draft("危化科", "企业安全承诺公告", datetime(2025, 6, 4, 9, tzinfo=CST), [("王强", "危化科")],
+            category="企业安全承诺")  # fmt: skip
+    b.draft(
+        "盘山县应急管理局", "盘山县应急专栏", datetime(2025, 6, 5, 9, tzinfo=CST), category="县区应急专栏"
+    )
+    b.ok("adopt", str(first), "--channel", "市政府政务信息", "--date", "2025-06-20")
+    out = tmp_path / "2025.xlsx"
+    text = b.ok("report", "year", "2025", "--out", str(out))
+    assert "先进集体" in text
+    assert "1. 危化科 -0.4分" in text  # 1.6 less the two missing annual articles (−2)
+    sheet = load_workbook(out)["年度情况"]
+    rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
+    header = rows["单位"]
+    wh = dict(zip(header, rows["危化科"], strict=True))
+    assert (wh["收到稿件"], wh["局网站栏目稿件"], wh["市级采用"], wh["采用合计"]) == (2, 1, 1, 1)
+    total = dict(zip(header, rows["合计"], strict=True))
+    assert (total["收到稿件"], total["微信公众号栏目稿件"]) == (3, 1)
+    people = list(load_workbook(out)["先进个人"].iter_rows(values_only=True))
+    assert people[1] == (1, "王强", "危化科", 1.6)
