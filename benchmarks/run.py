@@ -64,7 +64,8 @@ def _code() -> str:
     head = _cmd("git", "-C", root, "rev-parse", "--short", "HEAD")
     changed = _cmd("git", "-C", root, "status", "--porcelain", "--untracked-files=no")
     count = len(changed.splitlines()) if changed != "?" else 0
-    return f"commit {head}" + (f" with {count} files changed in the working tree" if count else "")
+    files = "file" if count == 1 else "files"
+    return f"commit {head}" + (f" with {count} {files} changed in the working tree" if count else "")
 
 
 def _load() -> str:

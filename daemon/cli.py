@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from scoring.periods import Period
     from scoring.results import Line, MonthScores, YearScores
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="信报：政务信息报送邮件处理系统")
+# rich_markup_mode=None: plain help text, without importing rich's markup machinery at start-up.
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="信报：政务信息报送邮件处理系统"
+)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="配置文件路径（默认 ./config.toml）")]
 

@@ -132,7 +132,7 @@ SELF_MADE = "mx.163.com; dkim=pass header.i=@163.com; dmarc=pass header.from=163
                      id="office on a gov.cn subdomain, parent signs"),
         pytest.param(signed(message(), b"163.com", b"gone"), WANG, False, "dkim", "no DKIM key published",
                      id="selector without a key"),
-        pytest.param(b"\x00\xff garbage with no headers", WANG, False, "dkim", "", id="not a message"),
+        pytest.param(b"\x00\xff garbage with no headers", WANG, False, "none", "no DKIM signature", id="not a message"),
     ],
 )  # fmt: skip
 def test_bureau_situations(raw: bytes, from_addr: str, verified: bool, method: str, reason: str) -> None:
