@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from daemon.db import make_engine, upgrade
 
 TARGETS = {"scores --month": 2.0, "scores --year --people": 5.0, "notice monthly": 5.0}
-NAMES = ["王强", "李娜", "张伟", "赵敏", "刘洋", "陈静", "杨帆", "黄磊", "周杰", "吴昊", "徐丽", "孙涛", "马超", "朱琳", "胡军", "郭敏"]
+NAMES = tuple("王强 李娜 张伟 赵敏 刘洋 陈静 杨帆 黄磊 周杰 吴昊 徐丽 孙涛 马超 朱琳 胡军 郭敏".split())  # noqa: SIM905
 
 
 def build(root: Path, *, units: int, drafts: int, seed: int = 8) -> Path:
