@@ -13,17 +13,18 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from daemon.config import Config, load_config
 from daemon.embedded import EmbeddedIMAP, EmbeddedSMTP, ReceivedMail, provider_stamp
-from daemon.samples import demo_config_toml, demo_month
+from daemon.samples import DEMO_SOLICITATION, demo_config_toml, demo_month
 
 DEMO_YEAR, DEMO_MONTH = 2025, 6
 PASSWORD_ENV = "XINBAO_DEMO_PASSWORD"  # noqa: S105 (names an env var)
@@ -78,6 +79,7 @@ def run_demo(out: Path, console: Console) -> int:
         clock = _demo_clock(datetime(DEMO_YEAR, DEMO_MONTH, 30, 10, 0, tzinfo=UTC))
         started = time.monotonic()
         with runtime(config, clock=clock) as rt, exclusive(rt):
+            _solicit(console, rt.engine, config)
             report = rt.poller.run_pass()
             elapsed = time.monotonic() - started
             again = rt.poller.run_pass()
@@ -98,6 +100,26 @@ def run_demo(out: Path, console: Console) -> int:
     finally:
         imap.stop()
         smtp.stop()
+
+
+def _solicit(console: Console, engine: Engine, config: Config) -> None:
+    """The office's 约稿 of the month, registered on its first day (as `xinbao solicit add` does)."""
+    from daemon.db import session
+    from daemon.solicitations import Request, register
+
+    topic, day, units = DEMO_SOLICITATION
+    deadline = date(DEMO_YEAR, DEMO_MONTH, day)
+    with session(engine) as s:
+        register(
+            s,
+            config,
+            Request(topic, deadline, units),
+            created_by="demo",
+            now=datetime(DEMO_YEAR, DEMO_MONTH, 1, 1, 0, tzinfo=UTC),
+        )
+    console.print(
+        f"办公室约稿：《{topic}》，截止{deadline.month}月{deadline.day}日，约稿单位：{'、'.join(units)}"
+    )
 
 
 def _summary(console: Console, rows: list[dict[str, object]]) -> None:

@@ -255,6 +255,15 @@ def weekly_context(s: Session, config: Config, week: Period, *, now: datetime) -
         }
         for r in weekly.units
     ]
+    # Column shortfalls are the month's `column:<name>:missing` lines as of now: the cycles over
+    # so far this month (this week's days included), each line naming its missed dates.
+    scores, _ = month_scores(s, config, month, now=as_of)
+    columns = [
+        {"unit": u.unit, "text": x.note}
+        for u in scores.units
+        for x in u.lines
+        if x.rule.startswith("column:") and x.rule.endswith(":missing")
+    ]
     first, last = day_of(week.start), day_of(week.end) - timedelta(days=1)
     number = int(week.label.rpartition("W")[2])
     dates = f"{first.month}月{first.day}日至{last.month}月{last.day}日"
@@ -267,6 +276,7 @@ def weekly_context(s: Session, config: Config, week: Period, *, now: datetime) -
         "month": f"{day_of(month.start).month}月",
         "rows": rows,
         "lagging": [r for r in rows if r["short"]],
+        "columns": columns,
         "waiting": waiting(s, now=now),
         "reminded": [],
         "office_name": config.office.name,

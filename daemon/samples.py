@@ -587,6 +587,7 @@ require_verified_publicists = true
 
 [scoring]
 profile = "panjin-2025"
+columns_from = 2025-06-01               # the demo month: its column (栏目) shortfalls are judged
 
 [calendar]
 holidays = []
@@ -601,6 +602,10 @@ monthly_notice = "09:00"
 order = "config"
 praise = 3
 """
+
+
+# The 约稿 the demo's office registers on the month's first day: topic, deadline day, target units.
+DEMO_SOLICITATION: tuple[str, int, tuple[str, ...]] = ("汛期安全", 20, ("危化科", "防汛抗旱科"))
 
 
 def demo_config_toml(*, imap_port: int, smtp_port: int, db_path: str, raw_store: str) -> str:
@@ -897,9 +902,11 @@ class _Month:
         kind: Signoff = "full",
         expected: str = "accepted",
         note: str = "",
+        tag: str = "",
     ) -> tuple[str, str, list[tuple[str, bytes]]]:
         title, data = self.draft(pub, when, kind)
-        subject, attachments = self.subject(pub, when, title), self.zipped(pub, when, title, data)
+        subject = f"{tag}{title}" if tag else self.subject(pub, when, title)
+        attachments = self.zipped(pub, when, title, data)
         self.send(pub, when, subject, attachments, expected, note=note)
         return title, subject, attachments
 
@@ -935,7 +942,9 @@ def demo_month(*, year: int, month: int, seed: int = 2025) -> list[SampleMessage
     unregistered QQ address; 宣教科 puts two drafts in one zip; 防汛抗旱科 attaches a bare .docx and loose
     photos; 指挥中心's mailbox answers a receipt with an out-of-office reply; 兴隆台区 skips its second week
     (short of the weekly quota) and sends two in its last; 辽滨 sends three drafts and one without 撰稿人,
-    short of the monthly quota of 4.
+    short of the monthly quota of 4. Columns (栏目): 宣教科 files one 应急科普 item (monthly) and
+    防汛抗旱科 one 防灾减灾 item, but nobody files 动态要闻 (daily): a shortfall. The office's
+    `DEMO_SOLICITATION` (registered before the mail arrives) is answered by 危化科 only.
     """
     weeks = full_weeks(year, month)
     if len(weeks) < 3:
@@ -1001,6 +1010,11 @@ def demo_month(*, year: int, month: int, seed: int = 2025) -> list[SampleMessage
                        body=f"您好，我正在休假，暂时无法回复邮件。如有急事请致电 {pub.phone}。",
                        in_reply_to=f"<receipt.{rng.randrange(10**8)}@xinbao.invalid>",
                        extra_headers=(("Auto-Submitted", "auto-replied"), ("X-Autoreply", "yes")))  # fmt: skip
+            elif case == ("危化科", 1):
+                m.regular(pub, when, note="答复约稿", tag=f"【约稿】{DEMO_SOLICITATION[0]}：")
+            elif case in (("宣教科", 0), ("防汛抗旱科", 0)):
+                column = "应急科普" if pub.unit == "宣教科" else "防灾减灾"
+                m.regular(pub, when, note=f"报送“{column}”栏目", tag=f"【{column}】")
             elif case == ("兴隆台区应急管理局", 1):
                 continue  # short of the weekly quota this week
             elif case == ("兴隆台区应急管理局", last):

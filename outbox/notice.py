@@ -8,6 +8,7 @@ notice's .xlsx, see outbox.notice_xlsx), so they are changes against what was an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +24,7 @@ from scoring.records import AdoptionRecord, SubmissionRecord, UnitRecord
 from scoring.results import Line, MonthScores, format_points
 
 Order = Literal["config", "score"]
+_GRADED = re.compile(r"^(.*?，计-?[0-9.]+分)(?:（(.+?)报送）)?")
 RECIPIENTS = "各县区应急局，经济区应急部、机关各科室、服务中心及执法队："
 FOOTNOTE = "如统计错误，请及时提出，以便核实。"
 
@@ -172,6 +174,31 @@ class Notice:
             "更正后的通报全文如下。",
         )
 
+    @property
+    def column_items(self) -> tuple[tuple[str, str], ...]:
+        """(unit, what it missed): the `column:<name>:missing` lines of the scores, as they read."""
+        return tuple(
+            (unit, line.note)
+            for unit, line in self.details
+            if line.rule.startswith("column:") and line.rule.endswith(":missing")
+        )
+
+    @property
+    def solicitation_items(self) -> tuple[tuple[str, str], ...]:
+        """(unit, result): each response (graded, ungraded, late) and each missing one, once."""
+        out: dict[tuple[str, int | None, str], None] = {}
+        for unit, line in self.details:
+            if line.rule != "solicitation":
+                continue
+            # A graded response is split among its authors: one line per share, each opening
+            # with the grade ("…评2分，计2分"), a co-author's unit adding "（危化科报送）"; the
+            # notice names the response once, under the unit that sent it.
+            text = line.note
+            if line.person is not None and (head := _GRADED.match(text)):
+                text, unit = head.group(1), head.group(2) or unit
+            out.setdefault((unit, line.submission_id, text))
+        return tuple((unit, text) for unit, _, text in out)
+
     def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The numbered parts of the text: (一、heading, [(kind, text)]), kind "p" or "sub"."""
         out: list[tuple[str, list[tuple[str, str]]]] = [("总体情况", [("p", self.summary)])]
@@ -202,6 +229,15 @@ class Notice:
             out.append(("未完成报送任务情况", items))
         else:
             out.append(("任务完成情况", [("p", f"{rule}，本月各单位均完成了报送任务。")]))
+        if self.column_items:
+            items = [("p", "以下栏目未按更新周期报送信息：")]
+            items += [("p", f"{n}．{unit}：{text}。") for n, (unit, text) in enumerate(self.column_items, 1)]
+            out.append(("栏目更新情况", items))
+        if self.solicitation_items:
+            items = [
+                ("p", f"{n}．{unit}：{text}。") for n, (unit, text) in enumerate(self.solicitation_items, 1)
+            ]
+            out.append(("约稿完成情况", items))
         adopted: list[tuple[str, str]] = []
         columns = [c for c in self.columns if self.adopted_total(c)]
         for n, column in enumerate(columns, 1):

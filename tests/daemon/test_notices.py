@@ -28,7 +28,7 @@ from daemon.cli import app
 from daemon.config import Config, ConfigError, load_config
 from daemon.db import session
 from daemon.models import Message, MessageState, Submission, SubmissionAuthor, SubmissionStatus, Unit
-from daemon.notice_mail import options_from_config
+from daemon.notice_mail import options_from_config, render_weekly
 from daemon.notices import (
     NoticeError,
     answer_details,
@@ -447,6 +447,24 @@ def test_the_weekly_reminder_names_lagging_units_and_waiting_mail(bureau: Bureau
     assert "来历不明的稿件" in text
     reminder = bureau.row("weekly_reminder|2025-W26|psxyjj_xx@163.com")
     assert reminder["Subject"] == "【提醒】盘山县应急管理局第26周（6月23日至6月29日）政务信息尚未报送"
+
+
+def test_the_weekly_reminder_lists_the_months_missed_column_items(bureau: Bureau) -> None:
+    """Column shortfalls judged from 1 June: on Friday 27 June the office reads that 宣教科, which
+    files no 动态要闻 item, missed each workday so far, this week's 26 June included (27 June is
+    not over); 盘山县 owes the county's WeChat column. Without columns_from nothing is listed."""
+    now = cst("2025-06-27", "15:00")
+    config = replace(bureau.config, extra={**bureau.config.extra, "scoring": {"columns_from": "2025-06-01"}})
+    with session(bureau.engine, readonly=True) as s:
+        text = render_weekly(s, config, parse_week("2025-W26"), now=now).text
+        before = render_weekly(s, bureau.config, parse_week("2025-W26"), now=now).text
+    assert "6月截至目前栏目未按周期更新" in text
+    lines = [t.strip() for t in text.splitlines()]
+    daily = next(t for t in lines if "宣教科：局网站“动态要闻”" in t)
+    assert "6月26日" in daily
+    assert "6月27日" not in daily
+    assert any("盘山县应急管理局：" in t and "县区应急专栏" in t for t in lines)
+    assert "栏目未按周期更新" not in before
 
 
 def test_the_cli_renders_without_sending_and_queues_with_send(bureau: Bureau, tmp_path: Path) -> None:

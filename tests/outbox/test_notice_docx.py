@@ -10,6 +10,7 @@ import io
 import shutil
 import subprocess
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,14 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
+from outbox.notice import build_notice
 from outbox.notice_docx import notice_docx
-from tests.outbox.notice_cases import ADOPTED, TITLE, UNIT_NAMES, june_correction, june_notice
+from scoring.calendar import WorkCalendar
+from scoring.engine import score_month
+from scoring.periods import parse_month
+from scoring.records import ResponseRecord, SolicitationRecord
+from tests.outbox.notice_cases import ADOPTED, TITLE, UNIT_NAMES, june_correction, june_notice, june_records
+from tests.scoring.builders import PANJIN, UNITS, at
 
 
 def open_docx(data: bytes) -> DocumentObject:
@@ -152,6 +159,58 @@ def test_a_correction_says_so_in_its_title_and_lists_the_changes() -> None:
     notice = june_correction()
     assert notice.filename == "2025年6月份政务信息通报（更正）"
     assert replace(notice, correction=2).filename == "2025年6月份政务信息通报（更正2）"
+
+
+def test_column_shortfalls_and_solicitations_have_their_own_sections() -> None:
+    """June judged for columns from 1 June: 宣教科 misses 动态要闻 days, 危化科 its monthly
+    企业安全承诺; of the 汛期安全 约稿 for 危化科 and 宣教科, 危化科 answered (graded 2) and 宣教科
+    never did. Both sections list each unit's items from the scores' lines; 盘山县 owes only the
+    county's WeChat columns."""
+    subs, adoptions = june_records()
+    scores = score_month(
+        month=parse_month("2025-06"),
+        units=UNITS,
+        submissions=subs,
+        adoptions=adoptions,
+        entries=(),
+        history=(),
+        profile=PANJIN,
+        calendar=WorkCalendar(),
+        now=at("2025-07-01", 9),
+        solicitations=[SolicitationRecord(1, "汛期安全", date(2025, 6, 20), ("危化科", "宣教科"))],
+        responses=[ResponseRecord(1, 1, 102, grade=2)],
+        columns_from=date(2025, 6, 1),
+    )
+    notice = build_notice(
+        scores=scores,
+        submissions=subs,
+        adoptions=adoptions,
+        profile=PANJIN,
+        calendar=WorkCalendar(),
+        bureau="盘锦市应急管理局",
+        office="盘锦市应急管理局办公室",
+        issued=date(2025, 7, 1),
+        now=at("2025-07-01", 9),
+    )
+    text = body_texts(open_docx(notice_docx(notice)))
+    headings = [t for t in text if t.endswith(("栏目更新情况", "约稿完成情况", "信息采用情况"))]
+    assert [h[2:] for h in headings] == ["栏目更新情况", "约稿完成情况", "信息采用情况"]
+    columns = text[text.index(headings[0]) + 1 : text.index(headings[1])]
+    assert any(t.startswith(tuple(f"{n}．宣教科：局网站“动态要闻”" for n in range(1, 40))) for t in columns)
+    assert any("危化科：" in t and "企业安全承诺" in t for t in columns)
+    assert any("盘山县应急管理局：" in t and "县区应急专栏" in t for t in columns)
+    assert not any("盘山县应急管理局：" in t and "动态要闻" in t for t in columns)
+    solicited = text[text.index(headings[1]) + 1 : text.index(headings[2])]
+    assert solicited == [
+        "1．危化科：约稿《汛期安全》：《危化科联合执法队夜查油气储存企业》评2分，计2分。",
+        "2．宣教科：约稿《汛期安全》（截止6月20日）未报送，计0分。",
+    ]
+
+
+def test_a_month_without_columns_or_solicitations_has_neither_section() -> None:
+    """Shortfalls not judged (no columns_from) and nothing solicited: the notice reads as before."""
+    text = body_texts(open_docx(notice_docx(june_notice())))
+    assert not any(t.endswith(("栏目更新情况", "约稿完成情况")) for t in text)
 
 
 @pytest.mark.libreoffice
