@@ -22,7 +22,8 @@ from daemon import scoring_io
 from daemon.config import Config, ConfigError
 from daemon.models import Message, MessageState, Submission, SubmissionStatus
 from daemon.notices import NoticeError
-from outbox.compose import Attachment, compose
+from daemon.replies import office_message
+from outbox.compose import Attachment
 from outbox.notice import FOOTNOTE, RECIPIENTS, Notice, build_notice
 from outbox.notice_docx import notice_docx
 from outbox.notice_xlsx import Snapshot, changes, notice_xlsx, read_snapshot
@@ -63,14 +64,6 @@ def options_from_config(config: Config) -> NoticeOptions:
     if not isinstance(praise, int) or praise < 0:
         raise ConfigError("配置 [notice] praise 应为不小于 0 的整数")
     return NoticeOptions(order=order, praise=praise, recipients=str(raw.get("addressed_to", RECIPIENTS)))
-
-
-def sender(config: Config) -> str:
-    return config.smtp.user or config.mailbox.user
-
-
-def domain(config: Config) -> str:
-    return sender(config).rpartition("@")[2] or "xinbao.invalid"
 
 
 def recipients(config: Config) -> list[str]:
@@ -211,18 +204,15 @@ def queue_notice(s: Session, config: Config, notice: Notice, *, now: datetime) -
     added = 0
     for to in recipients(config):
         kind, key = notice_key(notice, to)
-        message = compose(
-            sender=sender(config),
-            sender_name=config.office.name,
+        message = office_message(
+            config,
             to=to,
             subject=mail.subject,
             text=mail.text,
             html=mail.html,
             key=key,
-            domain=domain(config),
             attachments=attachments,
-            auto_reply=False,
-            date=now,
+            now=now,
         )
         added += enqueue(s, key=key, kind=kind, recipient=to, message=message, now=now)
     return added
@@ -350,16 +340,7 @@ def _pick(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 def _queue(s: Session, config: Config, mail: Rendered, *, key: str, kind: str, to: str, now: datetime) -> int:
-    message = compose(
-        sender=sender(config),
-        sender_name=config.office.name,
-        to=to,
-        subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
-        key=key,
-        domain=domain(config),
-        auto_reply=False,
-        date=now,
+    message = office_message(
+        config, to=to, subject=mail.subject, text=mail.text, html=mail.html, key=key, now=now
     )
     return int(enqueue(s, key=key, kind=kind, recipient=to, message=message, now=now))

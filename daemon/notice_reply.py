@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from daemon import ledger
 from daemon.config import Config
 from daemon.models import Unit
-from outbox.compose import compose
+from daemon.replies import office_message
 from outbox.render import render
 from outbox.table import Outbox, enqueue
 from parsers.types import ParsedMessage
@@ -63,7 +63,7 @@ def answer_details(
     text = own_text(parsed.body)
     if parsed.drafts or parsed.auto_reply or not wants_details(parsed.subject, text):
         return False
-    from daemon.notice_mail import domain, month_scores, sender
+    from daemon.notice_mail import month_scores
 
     person = ledger.publicist_by_email(s, parsed.from_addr)
     unit = s.get(Unit, person.unit_id) if person is not None else None
@@ -85,19 +85,17 @@ def answer_details(
     )
     request = parsed.message_id or f"{parsed.subject}|{parsed.date}"
     key = f"details|{month.label}#{hashlib.sha256(request.encode()).hexdigest()[:12]}|{parsed.from_addr}"
-    message = compose(
-        sender=sender(config),
-        sender_name=config.office.name,
+    message = office_message(
+        config,
         to=parsed.from_addr,
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
         key=key,
-        domain=domain(config),
         in_reply_to=parsed.message_id or None,
         references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
         auto_reply=True,
-        date=now,
+        now=now,
     )
     enqueue(
         s,

@@ -10,6 +10,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 from daemon import ledger, scoring_io
 from daemon.config import Config
 from daemon.models import Message, Submission, SubmissionStatus, Unit
-from outbox.compose import compose
+from outbox.compose import Attachment, compose
 from outbox.receipt import ReceiptContext, ReceiptDraft, mail_kind, receipt_mail, unknown_sender_mail
 from outbox.render import render
 from outbox.table import Outbox, enqueue
@@ -48,6 +49,38 @@ def _sender(config: Config) -> str:
 def _answerable(address: str) -> bool:
     local = address.partition("@")[0].lower()
     return bool(address) and "@" in address and not local.startswith(_NO_REPLY_LOCALPARTS)
+
+
+def office_message(
+    config: Config,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    key: str,
+    now: datetime,
+    auto_reply: bool = False,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """A message from the office's mailbox, as every reply, alert and notice is sent."""
+    return compose(
+        sender=_sender(config),
+        sender_name=config.office.name,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        key=key,
+        domain=_domain(config),
+        in_reply_to=in_reply_to,
+        references=references,
+        attachments=attachments,
+        auto_reply=auto_reply,
+        date=now,
+    )
 
 
 def answer(
@@ -194,17 +227,14 @@ def alert_office(
     )
     for to in config.office.emails:
         key = f"alert|{digest}|{to}"
-        mail = compose(
-            sender=_sender(config),
-            sender_name=config.office.name,
+        mail = office_message(
+            config,
             to=to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
             key=key,
-            domain=_domain(config),
-            auto_reply=False,
-            date=now,
+            now=now,
         )
         enqueue(s, key=key, kind="alert", recipient=to, message=mail, now=now)
 
@@ -252,19 +282,17 @@ def answer_bulletin(
     to = parsed.from_addr
     rendered = bulletin_reply(result, config=config, subject=parsed.subject, now=now)
     key = f"bulletin|{msg.sha256[:16]}|{to}"
-    mail = compose(
-        sender=_sender(config),
-        sender_name=config.office.name,
+    mail = office_message(
+        config,
         to=to,
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
         key=key,
-        domain=_domain(config),
         in_reply_to=parsed.message_id or None,
         references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
         auto_reply=True,
-        date=now,
+        now=now,
     )
     enqueue(s, key=key, kind="bulletin", recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
 
@@ -314,17 +342,14 @@ def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days:
         )
         for to in config.office.emails:
             key = f"unverified_digest|{day.isoformat()}|{to}"
-            mail = compose(
-                sender=_sender(config),
-                sender_name=config.office.name,
+            mail = office_message(
+                config,
                 to=to,
                 subject=rendered.subject,
                 text=rendered.text,
                 html=rendered.html,
                 key=key,
-                domain=_domain(config),
-                auto_reply=False,
-                date=now,
+                now=now,
             )
             queued += enqueue(s, key=key, kind="unverified_digest", recipient=to, message=mail, now=now)
     return queued

@@ -22,7 +22,7 @@ from daemon import ledger
 from daemon.config import Config
 from daemon.models import Submission, SubmissionStatus, Unit
 from daemon.models_scoring import Solicitation, SolicitationResponse
-from outbox.compose import compose
+from daemon.replies import office_message
 from outbox.table import Outbox, enqueue
 from parsers.types import ParsedMessage
 
@@ -114,8 +114,6 @@ def register(
 def notify_units(s: Session, config: Config, sol: Solicitation, *, now: datetime) -> int:
     """Queue one notice per publicist of the target units; idempotent by outbox key."""
     names = sol.units or [u.name for u in config.units]
-    sender = config.smtp.user or config.mailbox.user
-    domain = sender.rpartition("@")[2] or "xinbao.invalid"
     subject = f"{TAG}{sol.topic}（截止{sol.deadline.month}月{sol.deadline.day}日）"
     queued = 0
     for p in config.publicists:
@@ -130,18 +128,7 @@ def notify_units(s: Session, config: Config, sol: Solicitation, *, now: datetime
             "（撰稿人、初审人、复审人）。逾期或未报送的计0分，按时报送的由局办公室按完成质量计0至3分。\n\n"
             f"{config.office.name}\n"
         )
-        mail = compose(
-            sender=sender,
-            sender_name=config.office.name,
-            to=p.email,
-            subject=subject,
-            text=text,
-            html=None,
-            key=key,
-            domain=domain,
-            auto_reply=False,
-            date=now,
-        )
+        mail = office_message(config, to=p.email, subject=subject, text=text, html=None, key=key, now=now)
         queued += enqueue(s, key=key, kind="solicitation", recipient=p.email, message=mail, now=now)
     return queued
 
@@ -245,21 +232,18 @@ def handle_mail(
     if quiet:
         return sol
     to = parsed.from_addr
-    sender = config.smtp.user or config.mailbox.user
     key = f"solicitation_reply|{sha[:16]}|{to}"
-    mail = compose(
-        sender=sender,
-        sender_name=config.office.name,
+    mail = office_message(
+        config,
         to=to,
         subject=f"回复：{parsed.subject}",
         text=text,
         html=None,
         key=key,
-        domain=sender.rpartition("@")[2] or "xinbao.invalid",
         in_reply_to=parsed.message_id or None,
         references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
         auto_reply=True,
-        date=now,
+        now=now,
     )
     enqueue(
         s,
