@@ -27,8 +27,6 @@ from parsers.types import Author, Code, Draft, Limits, ParsedMessage, Problem, S
 
 log = logging.getLogger(__name__)
 _FRAME = struct.Struct(">Q")
-# Headers are read in the parent when a worker dies, to still answer the sender; bounded.
-_MAX_HEADER_BYTES = 256 * 1024
 
 
 def to_record(parsed: ParsedMessage) -> dict[str, Any]:
@@ -175,25 +173,9 @@ class Guard:
         return from_record(record)
 
     def _fallback(self, raw: bytes, detail: str, code: Code = Code.ARCHIVE_LIMITS_EXCEEDED) -> ParsedMessage:
-        from parsers.message import read_message
+        from parsers.submission import header_only
 
-        end = raw.find(b"\r\n\r\n")
-        end = raw.find(b"\n\n") if end < 0 else end
-        head = raw[: min(end if end >= 0 else len(raw), _MAX_HEADER_BYTES)] + b"\r\n\r\n"
-        env = read_message(head, limits=self.limits)
-        return ParsedMessage(
-            message_id=env.message_id,
-            from_addr=env.from_addr,
-            from_name=env.from_name,
-            subject=env.subject,
-            date=env.date,
-            auto_reply=env.auto_reply,
-            in_reply_to=env.in_reply_to,
-            references=env.references,
-            reply_to=env.reply_to,
-            problems=(problem(code, detail=detail),),
-            complete=False,
-        )
+        return header_only(raw, limits=self.limits, trouble=problem(code, detail=detail))
 
     def close(self) -> None:
         while not self._idle.empty():

@@ -18,7 +18,8 @@ from daemon.failpoints import failpoint
 from daemon.models import Message, MessageState, ProblemRecord
 from daemon.pipeline import is_own
 from daemon.rawstore import RawStore
-from parsers.types import Code, ParsedMessage, problem
+from parsers.submission import header_only
+from parsers.types import Code, problem
 
 
 class Intake:
@@ -115,17 +116,7 @@ class Intake:
                 s.add(
                     ProblemRecord(message_row_id=msg.id, code=too_large.code.value, message=too_large.message)
                 )
-                parsed = ParsedMessage(
-                    message_id=env.message_id,
-                    from_addr=env.from_addr,
-                    from_name=env.from_name,
-                    subject=env.subject,
-                    date=env.date,
-                    auto_reply=False,
-                    in_reply_to=env.in_reply_to,
-                    references=env.references,
-                    problems=(too_large,),
-                )
+                parsed = header_only(head, limits=self.config.limits, trouble=too_large)
                 replies.answer(s, self.config, msg, parsed, [], [too_large], now=now)
             return msg.id
 

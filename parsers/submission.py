@@ -10,10 +10,11 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from parsers.archive import expand, is_archive
 from parsers.draft import read_draft
-from parsers.message import read_message
+from parsers.message import Envelope, read_message
 from parsers.types import Code, Converter, Draft, FileEntry, Limits, ParsedMessage, Problem, problem
 
 DRAFT_SUFFIXES = (".docx", ".doc", ".wps", ".docm", ".dotx", ".dot", ".wpt")
@@ -36,6 +37,8 @@ OTHER_DOCUMENT_SUFFIXES = (
 
 # Office commands are a few hundred lines at most; a body beyond this is not a command.
 _MAX_BODY = 200_000
+# A header read on its own is cut here (the rest of a hostile one says nothing we need).
+_MAX_HEADER = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,19 @@ def parse_message(
             problems.append(problem(Code.NO_ATTACHMENT))
         elif not drafts and not any(p.blocking for p in problems):
             problems.append(problem(Code.NO_DRAFT))
+    return _parsed(env, drafts=tuple(drafts), problems=tuple(problems), body=env.body_text[:_MAX_BODY])
+
+
+def header_only(raw: bytes, *, limits: Limits, trouble: Problem) -> ParsedMessage:
+    """What the header alone says, with the one problem that stopped the reading (a message too
+    large to fetch, a parse the guard had to end): enough to answer the sender precisely."""
+    end = raw.find(b"\r\n\r\n")
+    end = raw.find(b"\n\n") if end < 0 else end
+    head = raw[: min(end if end >= 0 else len(raw), _MAX_HEADER)] + b"\r\n\r\n"
+    return _parsed(read_message(head, limits=limits), problems=(trouble,), complete=False)
+
+
+def _parsed(env: Envelope, **rest: Any) -> ParsedMessage:
     return ParsedMessage(
         message_id=env.message_id,
         from_addr=env.from_addr,
@@ -71,9 +87,7 @@ def parse_message(
         in_reply_to=env.in_reply_to,
         references=env.references,
         reply_to=env.reply_to,
-        drafts=tuple(drafts),
-        problems=tuple(problems),
-        body=env.body_text[:_MAX_BODY],
+        **rest,
     )
 
 
