@@ -22,13 +22,13 @@ from daemon import scoring_io
 from daemon.config import Config, ConfigError
 from daemon.models import Message, MessageState, Submission, SubmissionStatus
 from daemon.notices import NoticeError
-from daemon.replies import office_message
+from daemon.replies import queue_mail
 from outbox.compose import Attachment
 from outbox.notice import FOOTNOTE, RECIPIENTS, Notice, build_notice
 from outbox.notice_docx import notice_docx
 from outbox.notice_xlsx import Snapshot, changes, notice_xlsx, read_snapshot
 from outbox.render import Rendered, render
-from outbox.table import Outbox, enqueue
+from outbox.table import Outbox
 from scoring.engine import score_month
 from scoring.periods import Period, day_of, month_of
 from scoring.quota import month_quota, week_quota
@@ -204,17 +204,7 @@ def queue_notice(s: Session, config: Config, notice: Notice, *, now: datetime) -
     added = 0
     for to in recipients(config):
         kind, key = notice_key(notice, to)
-        message = office_message(
-            config,
-            to=to,
-            subject=mail.subject,
-            text=mail.text,
-            html=mail.html,
-            key=key,
-            attachments=attachments,
-            now=now,
-        )
-        added += enqueue(s, key=key, kind=kind, recipient=to, message=message, now=now)
+        added += queue_mail(s, config, mail, kind=kind, key=key, to=to, now=now, attachments=attachments)
     return added
 
 
@@ -325,22 +315,15 @@ def queue_weekly(
             for p in publicists:
                 mail = render("publicist/weekly_reminder", publicist=p.name, row=row, **_pick(ctx))
                 key = f"weekly_reminder|{week.label}|{p.email}"
-                added += _queue(s, config, mail, key=key, kind="weekly_reminder", to=p.email, now=now)
+                added += queue_mail(s, config, mail, key=key, kind="weekly_reminder", to=p.email, now=now)
             if publicists:
                 ctx["reminded"].append(row["unit"])
     mail = render("office/weekly_shortfall", **ctx)
     for to in config.office.emails:
         key = f"weekly_shortfall|{week.label}|{to}"
-        added += _queue(s, config, mail, key=key, kind="weekly_shortfall", to=to, now=now)
+        added += queue_mail(s, config, mail, key=key, kind="weekly_shortfall", to=to, now=now)
     return added
 
 
 def _pick(ctx: dict[str, Any]) -> dict[str, Any]:
     return {k: ctx[k] for k in ("week", "month", "as_of", "office_name", "today")}
-
-
-def _queue(s: Session, config: Config, mail: Rendered, *, key: str, kind: str, to: str, now: datetime) -> int:
-    message = office_message(
-        config, to=to, subject=mail.subject, text=mail.text, html=mail.html, key=key, now=now
-    )
-    return int(enqueue(s, key=key, kind=kind, recipient=to, message=message, now=now))

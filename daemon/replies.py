@@ -20,7 +20,7 @@ from daemon.config import Config
 from daemon.models import Message, Submission, SubmissionStatus, Unit
 from outbox.compose import Attachment, compose
 from outbox.receipt import ReceiptContext, ReceiptDraft, mail_kind, receipt_mail, unknown_sender_mail
-from outbox.render import render
+from outbox.render import Rendered, render
 from outbox.table import Outbox, enqueue
 from parsers.types import Code, ParsedMessage, Problem
 from scoring.periods import SHANGHAI, day_of, month_of, week_of
@@ -81,6 +81,31 @@ def office_message(
         auto_reply=auto_reply,
         date=now,
     )
+
+
+def queue_mail(
+    s: Session,
+    config: Config,
+    rendered: Rendered,
+    *,
+    kind: str,
+    key: str,
+    to: str,
+    now: datetime,
+    attachments: Sequence[Attachment] = (),
+) -> int:
+    """Queue one rendered office mail for `to` under `key` (kind|period|recipient); 1 if added."""
+    mail = office_message(
+        config,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        key=key,
+        attachments=attachments,
+        now=now,
+    )
+    return int(enqueue(s, key=key, kind=kind, recipient=to, message=mail, now=now))
 
 
 def answer(
@@ -226,17 +251,7 @@ def alert_office(
         today=now,
     )
     for to in config.office.emails:
-        key = f"alert|{digest}|{to}"
-        mail = office_message(
-            config,
-            to=to,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            key=key,
-            now=now,
-        )
-        enqueue(s, key=key, kind="alert", recipient=to, message=mail, now=now)
+        queue_mail(s, config, rendered, kind="alert", key=f"alert|{digest}|{to}", to=to, now=now)
 
 
 def _described(msg: Message) -> list[str]:
@@ -342,14 +357,5 @@ def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days:
         )
         for to in config.office.emails:
             key = f"unverified_digest|{day.isoformat()}|{to}"
-            mail = office_message(
-                config,
-                to=to,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                key=key,
-                now=now,
-            )
-            queued += enqueue(s, key=key, kind="unverified_digest", recipient=to, message=mail, now=now)
+            queued += queue_mail(s, config, rendered, kind="unverified_digest", key=key, to=to, now=now)
     return queued

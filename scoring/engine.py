@@ -56,15 +56,14 @@ def score_month(
     month is scored as complete. Solicitations and their responses feed rule `solicitation`;
     `columns_from` is the day column shortfalls are judged from (None: not judged).
     """
-    ledger = Ledger(
-        ordered_units(units),
-        tuple(submissions),
-        tuple(adoptions),
-        tuple(entries),
-        tuple(solicitations),
-        tuple(responses),
+    scorer = _Scorer(
+        _ledger(units, submissions, adoptions, entries, solicitations, responses),
+        tuple(history),
+        profile,
+        calendar,
+        now,
+        columns_from,
     )
-    scorer = _Scorer(ledger, tuple(history), profile, calendar, now, columns_from)
     first = day_of(month.start)
     for number in range(1, first.month):
         scorer.score(_month(first.year, number))
@@ -90,19 +89,18 @@ def score_year(
 
     With `now`, months that have not begun are left out (pass it for the current year).
     """
-    ledger = Ledger(
-        ordered_units(units),
-        tuple(submissions),
-        tuple(adoptions),
-        tuple(entries),
-        tuple(solicitations),
-        tuple(responses),
+    scorer = _Scorer(
+        _ledger(units, submissions, adoptions, entries, solicitations, responses),
+        tuple(history),
+        profile,
+        calendar,
+        now,
+        columns_from,
     )
-    scorer = _Scorer(ledger, tuple(history), profile, calendar, now, columns_from)
     months = tuple(
         scorer.score(p) for p in (_month(year, n) for n in range(1, 13)) if now is None or p.start <= now
     )
-    unit_lines: dict[str, list[Line]] = {u.name: [] for u in ledger.units}
+    unit_lines: dict[str, list[Line]] = {u.name: [] for u in scorer.ledger.units}
     submitted: dict[str, int] = defaultdict(int)
     people: dict[tuple[str, str], list[Line]] = defaultdict(list)
     for scores in months:
@@ -115,10 +113,28 @@ def score_year(
     warnings = tuple(dict.fromkeys(w for m in months for w in m.warnings))
     return YearScores(
         year=year,
-        units=_units(ledger, unit_lines, submitted, {}),
-        people=_people(ledger, people),
+        units=_units(scorer.ledger, unit_lines, submitted, {}),
+        people=_people(scorer.ledger, people),
         months=months,
         warnings=warnings,
+    )
+
+
+def _ledger(
+    units: Iterable[UnitRecord],
+    submissions: Iterable[SubmissionRecord],
+    adoptions: Iterable[AdoptionRecord],
+    entries: Iterable[OfficeEntry],
+    solicitations: Iterable[SolicitationRecord],
+    responses: Iterable[ResponseRecord],
+) -> Ledger:
+    return Ledger(
+        ordered_units(units),
+        tuple(submissions),
+        tuple(adoptions),
+        tuple(entries),
+        tuple(solicitations),
+        tuple(responses),
     )
 
 
