@@ -17,21 +17,23 @@ from typing import Any
 STAGES: tuple[tuple[str, str, str], ...] = (
     ("connect", "daemon.mailbox:Mailbox", "ensure_open"),
     ("list", "daemon.mailbox:Mailbox", "new_messages"),
-    ("fetch", "daemon.mailbox:Mailbox", "fetch"),
-    ("store", "daemon.intake:Intake daemon.pipeline:Pipeline", "store_fetched"),
-    ("claim", "daemon.pipeline:Pipeline", "claim"),
+    ("fetch", "daemon.mailbox:Mailbox", "fetch_batches"),
+    ("store", "daemon.intake:Intake", "store_batch"),
+    ("store:raw", "daemon.rawstore:RawStore", "put_many"),
+    ("claim", "daemon.pipeline:Pipeline", "claim_many"),
     ("parse", "daemon.guard:Guard", "parse"),
     ("record", "daemon.pipeline:Pipeline", "record"),
     ("acknowledge", "daemon.poller:Poller", "_acknowledge"),
     ("digests", "daemon.replies", "queue_unverified_digests"),
     ("relay", "outbox.relay:Relay", "run_once"),
-    # Phase totals: fetching (fetch + store), processing (claim, parse wait, record).
+    # Phase totals: fetching (fetch + store, in the fetch thread), processing (claim, parse wait,
+    # record, in the pass's thread); the two overlap.
     ("phase:fetch", "daemon.poller:Poller", "_fetch_new"),
-    ("phase:process", "daemon.poller:Poller", "_process_fetched"),
+    ("phase:process", "daemon.poller:Poller", "_process"),
 )
 # How a split is printed: pass order, the phase totals last.
 ORDER = (
-    "connect", "list", "fetch", "store", "claim", "parse", "parse wait", "record", "acknowledge",
+    "connect", "list", "fetch", "store", "store:raw", "claim", "parse", "parse wait", "record", "acknowledge",
     "digests", "relay", "relay after pass", "phase:fetch", "phase:process",
 )  # fmt: skip
 # Stages that run in worker threads, several at once: their sum is busy time, not wall time.

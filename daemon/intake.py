@@ -5,7 +5,7 @@ crash between the two costs a re-fetch, never a message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from parsers.types import Code, problem
 
 
 class Intake:
-    """Stores what the mailbox hands over; one short transaction per message."""
+    """Stores what the mailbox hands over; one short transaction per fetched batch."""
 
     def __init__(
         self, *, config: Config, engine: Engine, store: RawStore, clock: Callable[[], datetime]
@@ -37,33 +37,51 @@ class Intake:
         self, *, account: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internaldate: datetime
     ) -> int:
         """Raw bytes to disk (fsynced) first; then the `fetched` row and the cursor in one commit."""
-        sha = self.store.put(raw, meta=_meta(account, folder, uidvalidity, uid, internaldate))
+        return self.store_batch(
+            account=account, folder=folder, uidvalidity=uidvalidity, batch=[(uid, raw, internaldate)]
+        )[0][0]
+
+    def store_batch(
+        self, *, account: str, folder: str, uidvalidity: int, batch: Sequence[tuple[int, bytes, datetime]]
+    ) -> list[tuple[int, bool]]:
+        """A fetched batch of (uid, raw, internaldate): all raw files durable first, then every
+        `fetched` row and the cursor in ONE commit. Returns (row id, new) per message, in order;
+        `new` is False for a UID recorded before (a crash between that commit and the server flag).
+        """
+        if not batch:
+            return []
+        digests = self.store.put_many(
+            [(raw, _meta(account, folder, uidvalidity, uid, when)) for uid, raw, when in batch]
+        )
         failpoint("raw_stored")
         now = self.clock()
+        out: list[tuple[int, bool]] = []
         with session(self.engine) as s:
             cursor = ledger.get_or_create_poll_state(s, account, folder)
-            cursor.last_uid = max(cursor.last_uid, uid)
-            existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
-            if existing is not None and existing.id is not None:
-                return existing.id
-            msg = Message(
-                account=account,
-                folder=folder,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                sha256=sha,
-                size=len(raw),
-                internaldate=internaldate,
-                state=MessageState.FETCHED,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(msg)
-            s.flush()
-            assert msg.id is not None
-            row_id = msg.id
+            cursor.last_uid = max(cursor.last_uid, *(uid for uid, _, _ in batch))
+            for (uid, raw, internaldate), sha in zip(batch, digests, strict=True):
+                existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
+                if existing is not None and existing.id is not None:
+                    out.append((existing.id, False))
+                    continue
+                msg = Message(
+                    account=account,
+                    folder=folder,
+                    uidvalidity=uidvalidity,
+                    uid=uid,
+                    sha256=sha,
+                    size=len(raw),
+                    internaldate=internaldate,
+                    state=MessageState.FETCHED,
+                    created_at=now,
+                    updated_at=now,
+                )
+                s.add(msg)
+                s.flush()
+                assert msg.id is not None
+                out.append((msg.id, True))
         failpoint("fetched_committed")
-        return row_id
+        return out
 
     def store_too_large(
         self,

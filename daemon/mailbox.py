@@ -30,6 +30,8 @@ CLIENT_ID = {"name": "xinbao", "version": "0.1", "vendor": "xinbao"}
 IDLE_RENEW_SECONDS = 28 * 60
 # How often an IDLE wait looks at the stop event.
 STOP_CHECK_SECONDS = 1.0
+# A fetched batch is held in memory whole: twenty 40 MB messages must not make an 800 MB batch.
+BATCH_BYTES = 64 * 1024 * 1024
 
 
 class MailboxError(Exception):
@@ -226,23 +228,37 @@ class Mailbox:
         ]
 
     def fetch(self, uids: Sequence[int]) -> Iterator[Fetched]:
-        """The raw bytes of `uids`, whole, in batches of `batch_size`; BODY.PEEK never sets \\Seen.
-
-        A batch is yielded only after the server completed it, so a connection lost halfway
-        raises MailboxError and never yields a truncated message.
-        """
+        """The raw bytes of `uids`, whole, in batches of `batch_size`; BODY.PEEK never sets \\Seen."""
         size = max(1, self.cfg.batch_size)
         for start in range(0, len(uids), size):
-            batch = list(uids[start : start + size])
-            client = self._selected()
-            with self._guard("UID FETCH"):
-                data = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-            for uid in batch:
-                item = data.get(uid)
-                if item is None or b"BODY[]" not in item:
-                    log.warning("UID %d vanished from %s before it was fetched", uid, self.where)
-                    continue
-                yield Fetched(uid=uid, raw=bytes(item[b"BODY[]"]), internaldate=item[b"INTERNALDATE"])
+            yield from self._fetch_batch(list(uids[start : start + size]))
+
+    def fetch_batches(self, refs: Sequence[MailRef]) -> Iterator[list[Fetched]]:
+        """The messages of `refs`, a server batch at a time: at most `batch_size` messages and,
+        past the first, at most BATCH_BYTES (imapclient holds a whole batch in memory)."""
+        batch: list[int] = []
+        nbytes = 0
+        for ref in refs:
+            if batch and (len(batch) >= max(1, self.cfg.batch_size) or nbytes + ref.size > BATCH_BYTES):
+                yield list(self._fetch_batch(batch))
+                batch, nbytes = [], 0
+            batch.append(ref.uid)
+            nbytes += ref.size
+        if batch:
+            yield list(self._fetch_batch(batch))
+
+    def _fetch_batch(self, batch: list[int]) -> Iterator[Fetched]:
+        # Items are yielded only after the server completed the batch, so a connection lost
+        # halfway raises MailboxError and never yields a truncated message.
+        client = self._selected()
+        with self._guard("UID FETCH"):
+            data = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+        for uid in batch:
+            item = data.get(uid)
+            if item is None or b"BODY[]" not in item:
+                log.warning("UID %d vanished from %s before it was fetched", uid, self.where)
+                continue
+            yield Fetched(uid=uid, raw=bytes(item[b"BODY[]"]), internaldate=item[b"INTERNALDATE"])
 
     def fetch_headers(self, uids: Sequence[int]) -> dict[int, bytes]:
         """The header section of each message (for mail too large to fetch whole), UID to bytes."""

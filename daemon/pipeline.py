@@ -10,7 +10,7 @@ message that crashes the process is marked `poison` after `max_attempts`, never 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,30 +97,48 @@ class Pipeline:
         self.directory = directory
         self.clock = clock
         self.max_attempts = max_attempts
+        # Digests of claimed rows, for `load` (claim_many runs in the poller's thread only).
+        self._sha: dict[int, str] = {}
 
     def claim(self, row_id: int) -> bytes | None:
         """Count an attempt (committed before any work) and return the raw bytes, or None if done."""
+        return self.load(row_id) if self.claim_many([row_id]) else None
+
+    def claim_many(self, row_ids: Sequence[int]) -> list[int]:
+        """Count an attempt for each row still `fetched`, in ONE commit before any of them is
+        parsed; return those claimed. A row out of attempts becomes `poison` instead."""
+        claimed: set[int] = set()
+        now = self.clock()
         with session(self.engine) as s:
-            msg = s.get(Message, row_id)
-            if msg is None or msg.state != MessageState.FETCHED:
-                return None
-            if msg.attempts >= self.max_attempts:
-                msg.state = MessageState.POISON
-                msg.updated_at = self.clock()
-                replies.alert_poison(s, self.config, msg, now=self.clock())
-                log.error(
-                    "message %s (uid %s) is poison after %d attempts: %s",
-                    msg.id,
-                    msg.uid,
-                    msg.attempts,
-                    msg.last_error,
-                )
-                return None
-            msg.attempts += 1
-            msg.updated_at = self.clock()
-            sha = msg.sha256
+            for msg in s.exec(select(Message).where(col(Message.id).in_(row_ids))).all():
+                if msg.id is None or msg.state != MessageState.FETCHED:
+                    continue
+                if msg.attempts >= self.max_attempts:
+                    msg.state = MessageState.POISON
+                    msg.updated_at = now
+                    replies.alert_poison(s, self.config, msg, now=now)
+                    log.error(
+                        "message %s (uid %s) is poison after %d attempts: %s",
+                        msg.id,
+                        msg.uid,
+                        msg.attempts,
+                        msg.last_error,
+                    )
+                    continue
+                msg.attempts += 1
+                msg.updated_at = now
+                self._sha[msg.id] = msg.sha256
+                claimed.add(msg.id)
         failpoint("attempt_counted")
-        return self.store.get(sha)
+        return [i for i in row_ids if i in claimed]
+
+    def load(self, row_id: int) -> bytes:
+        """The stored raw bytes of a row claimed by `claim_many` (checked against its digest)."""
+        return self.store.get(self._sha.pop(row_id))
+
+    def forget(self, row_id: int) -> None:
+        """Drop what `claim_many` remembered of a row whose bytes are already in hand."""
+        self._sha.pop(row_id, None)
 
     def analyse(self, raw: bytes) -> Analysis:
         """Parse (in a guard worker) and, for publicists and the office, verify the sender.

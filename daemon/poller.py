@@ -1,16 +1,19 @@
 """One pass over the mailbox, like Mailman's runner: take each message, dispose of it, commit, then
 tell the server. `xinbao poll` runs one pass; the daemon runs one every poll interval.
 
-Order of a pass: fetch new mail (raw bytes stored, rows `fetched`); process every `fetched` row
-(parsing in guard workers, recording one transaction per message); acknowledge on the server what
-is committed; queue the daily digests; flush the outbox.
+Order of a pass: fetch new mail (raw bytes stored, rows `fetched`, a batch per commit); process
+every `fetched` row (parsing in guard workers, recording one transaction per message); acknowledge
+on the server what is committed; queue the daily digests; flush the outbox. Three threads overlap
+the stages without changing that order for any one message: the fetch thread stores batches and
+hands their bytes over (daemon.handoff), this thread claims, parses and records, and the relay
+thread sends the replies already committed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ from daemon import ledger, replies
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
+from daemon.handoff import Handoff
 from daemon.intake import Intake
 from daemon.mailbox import Mailbox, MailboxError
 from daemon.models import Message, MessageState
@@ -36,6 +40,12 @@ log = logging.getLogger(__name__)
 _TO_ACKNOWLEDGE = (MessageState.RECORDED, MessageState.REJECTED, MessageState.IGNORED)
 # The office hears about a broken mailbox after this many failed passes in a row, once per outage.
 ALERT_AFTER_FAILURES = 5
+# Fetched bytes held in memory ahead of the parse (a message larger than this still passes, alone).
+FETCH_AHEAD_BYTES = 96 * 1024 * 1024
+# Rows claimed (their attempt counted) in one commit, beyond one per parse worker.
+CLAIM_GROUP = 8
+# The relay thread sends what is queued every this many recorded messages, on one SMTP connection.
+RELAY_EVERY = 20
 
 
 @dataclass
@@ -65,6 +75,11 @@ class Poller:
     progress: Callable[[int, int], None] | None = None
     # Set by SIGTERM: the pass finishes the message in hand and returns.
     stop: threading.Event = field(default_factory=threading.Event)
+    # Per pass: messages expected (for the progress bar), recorded, and the relay thread's state.
+    _expected: int = field(default=0, init=False)
+    _recorded: int = field(default=0, init=False)
+    _relay_wake: threading.Event = field(default_factory=threading.Event, init=False)
+    _relay_stopped: bool = field(default=False, init=False)
 
     @property
     def account(self) -> str:
@@ -78,6 +93,9 @@ class Poller:
         """One pass; a database that is locked, full or restarting ends it early, losing nothing:
         whatever was not committed is fetched or processed again next time."""
         report = PassReport()
+        self._expected = self._recorded = 0
+        self._relay_stopped = False
+        self._relay_wake.clear()
         try:
             self._run(report)
         except SQLAlchemyError as exc:
@@ -86,15 +104,40 @@ class Poller:
         return report
 
     def _run(self, report: PassReport) -> None:
-        uidvalidity = None
+        # Rows a crash or an earlier failure left `fetched` go first; the fetch thread adds to the
+        # ledger only after this list is taken, so nothing is processed twice.
+        stale = self._pending()
+        self._expected = len(stale)
+        feed: Handoff | None = None
+        fetched: list[int] = []  # the UIDVALIDITY the fetch thread saw, once it succeeded
+        fetcher: threading.Thread | None = None
         if self.mailbox is not None:
-            try:
-                uidvalidity = self._fetch_new(report)
-            except MailboxError as exc:
-                report.error = str(exc)
-                log.error("polling %s failed: %s", self.mailbox.where, exc)
-                self._record_failure(str(exc))
-        self._process_fetched(report)
+            feed = Handoff(FETCH_AHEAD_BYTES)
+            fetcher = threading.Thread(
+                target=self._fetch_thread, args=(feed, report, fetched), name="xinbao-fetch", daemon=True
+            )
+            fetcher.start()
+        relay_done = threading.Event()
+        relay_thread: threading.Thread | None = None
+        if self.relay is not None:
+            relay_thread = threading.Thread(
+                target=self._relay_thread, args=(relay_done, report), name="xinbao-relay", daemon=True
+            )
+            relay_thread.start()
+        try:
+            self._process(report, stale, feed)
+        finally:
+            if feed is not None:
+                feed.abandon()
+            if fetcher is not None:
+                fetcher.join()
+            relay_done.set()
+            self._relay_wake.set()
+            if relay_thread is not None:
+                relay_thread.join()
+        if feed is not None:
+            feed.raise_error()
+        uidvalidity = fetched[0] if fetched else None
         if self.mailbox is not None and uidvalidity is not None and report.error is None:
             try:
                 self._acknowledge(uidvalidity, report)
@@ -105,16 +148,48 @@ class Poller:
                 self._record_failure(str(exc))
         with session(self.engine) as s:
             replies.queue_unverified_digests(s, self.config, now=self.clock())
-        if self.relay is not None:
+        if self.relay is not None and not self._relay_stopped:
             # Flush the whole outbox: a backlog's receipts should not wait a poll interval per 50.
-            while not self.stop.is_set():
-                sent = self.relay.run_once()
-                report.sent += sent.sent
-                report.failed_sends += sent.failed
-                if sent.stopped or sent.claimed == 0 or sent.sent + sent.failed + sent.retried == 0:
-                    break
+            while not self.stop.is_set() and self._relay_round(report):
+                pass
 
-    def _fetch_new(self, report: PassReport) -> int:
+    def _relay_round(self, report: PassReport) -> bool:
+        """One relay run; whether another could send more."""
+        assert self.relay is not None
+        sent = self.relay.run_once()
+        report.sent += sent.sent
+        report.failed_sends += sent.failed
+        if sent.stopped:
+            self._relay_stopped = True
+        return not (sent.stopped or sent.claimed == 0 or sent.sent + sent.failed + sent.retried == 0)
+
+    def _relay_thread(self, done: threading.Event, report: PassReport) -> None:
+        """Send receipts while the pass is still recording, a few dozen per SMTP connection."""
+        try:
+            while not self.stop.is_set():
+                self._relay_wake.wait()
+                self._relay_wake.clear()
+                if done.is_set() or self._relay_stopped:
+                    return
+                self._relay_round(report)
+        except Exception:  # the flush after the pass tries again and reports
+            log.exception("sending replies during the pass failed")
+
+    def _fetch_thread(self, feed: Handoff, report: PassReport, fetched: list[int]) -> None:
+        assert self.mailbox is not None
+        try:
+            try:
+                fetched.append(self._fetch_new(report, feed))
+            except MailboxError as exc:
+                report.error = str(exc)
+                log.error("polling %s failed: %s", self.mailbox.where, exc)
+                self._record_failure(str(exc))
+        except BaseException as exc:  # noqa: BLE001 -- the database, or a bug: raised again in the pass's thread
+            feed.close(exc)
+            return
+        feed.close()
+
+    def _fetch_new(self, report: PassReport, feed: Handoff) -> int:
         assert self.mailbox is not None
         uidvalidity = self.mailbox.ensure_open()
         with session(self.engine) as s:
@@ -147,18 +222,23 @@ class Poller:
                     internaldate=r.internaldate,
                 )
                 report.too_large += 1
-        for fetched in self.mailbox.fetch([r.uid for r in refs if r.size <= limit]):
+        wanted = [r for r in refs if r.size <= limit]
+        self._expected += len(wanted)
+        for batch in self.mailbox.fetch_batches(wanted):
             if self.stop.is_set():
                 break
-            self.intake.store_fetched(
+            rows = self.intake.store_batch(
                 account=self.account,
                 folder=self.folder,
                 uidvalidity=uidvalidity,
-                uid=fetched.uid,
-                raw=fetched.raw,
-                internaldate=fetched.internaldate,
+                batch=[(f.uid, f.raw, f.internaldate) for f in batch],
             )
-            report.fetched += 1
+            report.fetched += len(batch)
+            # A UID stored before (crash after the commit, before the flag) is `fetched` only if
+            # it was in this pass's stale list, or done: either way not handed over again.
+            new = [(row_id, f.raw) for (row_id, fresh), f in zip(rows, batch, strict=True) if fresh]
+            if not feed.put(new):
+                break
         return uidvalidity
 
     def _pending(self) -> list[int]:
@@ -166,46 +246,82 @@ class Poller:
             stmt = select(Message.id).where(Message.state == MessageState.FETCHED).order_by(col(Message.id))
             return [i for i in s.exec(stmt).all() if i is not None]
 
-    def _process_fetched(self, report: PassReport) -> None:
-        rows = self._pending()
-        if not rows:
-            return
+    def _process(self, report: PassReport, stale: list[int], feed: Handoff | None) -> None:
         # Parsing runs in guard workers (both cores); recording stays serial, in this thread.
+        source = _Source(stale, feed)
+        done = 0
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            for done, (row_id, future) in enumerate(self._parse_ahead(pool, rows), 1):
+            for row_id, size, future in self._parse_ahead(pool, source):
                 try:
-                    analysis = future.result() if future is not None else None
-                    if analysis is not None:
-                        state = self.pipeline.record(row_id, analysis.parsed, analysis.verdict)
-                        if state is not None:
-                            failpoint("recorded_committed")
-                            report.states[state.value] += 1
-                except RetryLaterError as exc:
-                    log.warning("message row %s: %s; retrying next pass", row_id, exc)
-                    self.pipeline.fail(row_id, str(exc))
-                    report.states["retry"] += 1
-                except SQLAlchemyError:
-                    raise  # the database, not the message: the whole pass stops and retries later
-                except Exception as exc:  # one bad message must never stop the queue
-                    log.exception("processing message row %s failed", row_id)
-                    self.pipeline.fail(row_id, f"{type(exc).__name__}: {exc}")
-                    report.states["failed"] += 1
+                    self._record(row_id, future, report)
+                finally:
+                    if feed is not None and size:
+                        feed.release(size)
+                done += 1
+                self._recorded += 1
+                if self._recorded % RELAY_EVERY == 0:
+                    self._relay_wake.set()
                 if self.progress is not None:
-                    self.progress(done, len(rows))
+                    self.progress(done, max(done, self._expected))
+
+    def _record(self, row_id: int, future: Future[Analysis] | None, report: PassReport) -> None:
+        try:
+            analysis = future.result() if future is not None else None
+            if analysis is not None:
+                state = self.pipeline.record(row_id, analysis.parsed, analysis.verdict)
+                if state is not None:
+                    failpoint("recorded_committed")
+                    report.states[state.value] += 1
+        except RetryLaterError as exc:
+            log.warning("message row %s: %s; retrying next pass", row_id, exc)
+            self.pipeline.fail(row_id, str(exc))
+            report.states["retry"] += 1
+        except SQLAlchemyError:
+            raise  # the database, not the message: the whole pass stops and retries later
+        except Exception as exc:  # one bad message must never stop the queue
+            log.exception("processing message row %s failed", row_id)
+            self.pipeline.fail(row_id, f"{type(exc).__name__}: {exc}")
+            report.states["failed"] += 1
 
     def _parse_ahead(
-        self, pool: ThreadPoolExecutor, rows: list[int]
-    ) -> Iterator[tuple[int, Future[Analysis] | None]]:
-        """Claim and submit a few rows ahead of the one being recorded, keeping the workers busy."""
-        window: list[tuple[int, Future[Analysis] | None]] = []
-        for row_id in rows:
-            if self.stop.is_set():
-                break
-            raw = self.pipeline.claim(row_id)
-            window.append((row_id, pool.submit(self.pipeline.analyse, raw) if raw is not None else None))
-            if len(window) > self.workers:
-                yield window.pop(0)
-        yield from window
+        self, pool: ThreadPoolExecutor, source: _Source
+    ) -> Iterator[tuple[int, int, Future[Analysis] | None]]:
+        """Keep the workers busy ahead of the row being recorded: whenever no more than `workers`
+        rows are in flight, claim up to CLAIM_GROUP more in one commit and submit them."""
+        window: deque[tuple[int, int, Future[Analysis] | None]] = deque()
+        exhausted = False
+        while True:
+            if not exhausted and len(window) <= self.workers and not self.stop.is_set():
+                group = source.take(self.workers + CLAIM_GROUP - len(window), wait=not window)
+                if group is None:
+                    exhausted = True
+                elif group:
+                    self._submit(pool, group, window)
+            if not window:
+                if exhausted or self.stop.is_set():
+                    return
+                continue
+            yield window.popleft()
+
+    def _submit(
+        self,
+        pool: ThreadPoolExecutor,
+        group: list[tuple[int, bytes | None]],
+        window: deque[tuple[int, int, Future[Analysis] | None]],
+    ) -> None:
+        claimed = set(self.pipeline.claim_many([row_id for row_id, _ in group]))
+        for row_id, raw in group:
+            size = len(raw) if raw is not None else 0
+            if row_id not in claimed:
+                window.append((row_id, size, None))
+                continue
+            if raw is not None:
+                self.pipeline.forget(row_id)
+            window.append((row_id, size, pool.submit(self._analyse, row_id, raw)))
+
+    def _analyse(self, row_id: int, raw: bytes | None) -> Analysis:
+        # Bytes not in hand (a row from an earlier pass) are read back, and checked, here.
+        return self.pipeline.analyse(raw if raw is not None else self.pipeline.load(row_id))
 
     def _acknowledge(self, uidvalidity: int, report: PassReport) -> None:
         assert self.mailbox is not None
@@ -257,3 +373,20 @@ class Poller:
                     details=[f"错误：{error}"],
                     now=self.clock(),
                 )
+
+
+class _Source:
+    """What a pass processes, in order: the stale rows (bytes on disk), then the fetch thread's."""
+
+    def __init__(self, stale: list[int], feed: Handoff | None) -> None:
+        self._stale = deque(stale)
+        self._feed = feed
+
+    def take(self, most: int, *, wait: bool) -> list[tuple[int, bytes | None]] | None:
+        """Up to `most` rows, waiting for one only if `wait`; None when there will be no more."""
+        if self._stale:
+            return [(self._stale.popleft(), None) for _ in range(min(most, len(self._stale)))]
+        if self._feed is None:
+            return None
+        got = self._feed.take(most, wait=wait)
+        return None if got is None else [(row_id, raw) for row_id, raw in got]

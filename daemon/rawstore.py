@@ -2,7 +2,8 @@
 
 Layout: `root/ab/cd/abcd…` (two fan-out levels keep directories small). A file appears under its
 final name only complete: it is written to a temporary name in the same directory, fsynced,
-renamed over (atomic on POSIX), and the directory is fsynced so the rename itself survives a crash.
+renamed over (atomic on POSIX), and the directory is fsynced so the rename itself survives a crash
+(once per batch: `put_many`).
 Temporary names start with a dot and are never valid digests, so readers never see them.
 """
 
@@ -13,7 +14,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,30 @@ class RawStore:
         `meta` (where and when the mailbox first had it) is kept beside it, also durably, so the
         ledger can be rebuilt from this store alone (`xinbao reprocess`); the first one stays.
         """
-        sha = hashlib.sha256(raw).hexdigest()
-        final = self.path(sha)
-        if not final.exists():
-            self._write(final, raw)
-        if meta is not None and not self.meta_path(sha).exists():
-            self._write(self.meta_path(sha), json.dumps(meta, ensure_ascii=False, sort_keys=True).encode())
-        return sha
+        return self.put_many([(raw, meta)])[0]
+
+    def put_many(self, items: Sequence[tuple[bytes, dict[str, Any] | None]]) -> list[str]:
+        """Store several messages durably at once and return their digests, in order.
+
+        Each file is fsynced before its rename, and each directory once after all renames: a batch
+        of 20 costs ~21 fsyncs of files and a few of directories instead of ~6 fsyncs a message.
+        Nothing is durable until this returns, so callers commit rows only afterwards.
+        """
+        digests: list[str] = []
+        dirty: set[Path] = set()
+        for raw, meta in items:
+            sha = hashlib.sha256(raw).hexdigest()
+            digests.append(sha)
+            final = self.path(sha)
+            if not final.exists():
+                self._write(final, raw, dirty)
+            if meta is not None and not self.meta_path(sha).exists():
+                data = json.dumps(meta, ensure_ascii=False, sort_keys=True).encode()
+                self._write(self.meta_path(sha), data, dirty)
+        # Deepest first: a file's directory entry, then the entries of directories made for it.
+        for directory in sorted(dirty, key=lambda d: len(d.parts), reverse=True):
+            _fsync_dir(directory)
+        return digests
 
     def meta_path(self, sha256: str) -> Path:
         return self.path(sha256).with_name(f"{sha256}.json")
@@ -68,8 +86,9 @@ class RawStore:
             if _DIGEST.fullmatch(path.name):
                 yield path.name
 
-    def _write(self, final: Path, data: bytes) -> None:
-        self._makedirs(final.parent)
+    def _write(self, final: Path, data: bytes, dirty: set[Path]) -> None:
+        """Write, fsync and rename into place; the directories to fsync afterwards go to `dirty`."""
+        self._makedirs(final.parent, dirty)
         fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=_TMP_PREFIX)  # mode 0600
         try:
             with os.fdopen(fd, "wb") as f:
@@ -80,7 +99,7 @@ class RawStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(final.parent)
+        dirty.add(final.parent)
 
     def get(self, sha256: str) -> bytes:
         """The stored bytes; FileNotFoundError if absent, CorruptRawError if they do not match."""
@@ -93,8 +112,8 @@ class RawStore:
         """Whether the message is stored (complete: partial writes never carry a digest name)."""
         return self.path(sha256).is_file()
 
-    def _makedirs(self, directory: Path) -> None:
-        # Create top-down, fsyncing each parent so a new directory entry is as durable as the file.
+    def _makedirs(self, directory: Path, dirty: set[Path]) -> None:
+        # Create top-down; each parent gains an entry, so it is fsynced with the batch.
         missing: list[Path] = []
         d = directory
         while not d.is_dir():
@@ -106,7 +125,7 @@ class RawStore:
             except FileExistsError:
                 continue  # another writer made it first
             d.chmod(0o700)  # mkdir's mode is masked by the umask
-            _fsync_dir(d.parent)
+            dirty.add(d.parent)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -137,6 +137,8 @@ class Relay:
         report = RelayReport()
         self._expire_dead_claims()
         queue = self._claim(limit, report)
+        # Until half the lease is gone no other worker can take our rows: no need to renew.
+        renew_after = self._clock() + self.lease / 2
         failpoint("relay_claimed")
         smtp: smtplib.SMTP | None = None
         try:
@@ -146,7 +148,7 @@ class Relay:
                 try:
                     if smtp is None:
                         smtp = self._connect()
-                    row = self._renew(queue.pop(0))
+                    row = self._renew(queue.pop(0), write=self._clock() >= renew_after)
                     if row is not None:
                         smtp = self._deliver(smtp, row, report)
                 except _StopError as stop:
@@ -231,13 +233,17 @@ class Relay:
         )
         return int(s.execute(q).scalar_one()) >= self.cfg.daily_cap_per_recipient
 
-    def _renew(self, row_id: int) -> Any:
-        """Extend our lease just before sending; None when the row is no longer ours."""
+    def _renew(self, row_id: int, *, write: bool = True) -> Any:
+        """The row to send, extending our lease first if `write`; None when it is no longer ours."""
         now = self._clock()
         with self._sessions.begin() as s:
             mine = sa.and_(T.id == row_id, T.state == SENDING, T.claimed_by == self.worker_id)
-            res = s.execute(sa.update(OUTBOX_TABLE).where(mine).values(lease_until=now + self.lease))
-            if res.rowcount != 1:  # type: ignore[attr-defined]
+            if write:
+                res = s.execute(sa.update(OUTBOX_TABLE).where(mine).values(lease_until=now + self.lease))
+                owned = res.rowcount == 1  # type: ignore[attr-defined]
+            else:
+                owned = s.execute(sa.select(T.id).where(mine, T.lease_until > now)).first() is not None
+            if not owned:
                 log.warning("outbox %s: lease lost before sending; another worker has it", row_id)
                 return None
             q = sa.select(T.id, T.recipient, T.raw, T.attempts, T.subject).where(T.id == row_id)

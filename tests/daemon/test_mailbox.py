@@ -17,6 +17,7 @@ from email.policy import SMTP
 import pytest
 from imapclient import IMAPClient
 
+from daemon import mailbox as mailbox_module
 from daemon.config import MailboxConfig
 from daemon.mailbox import Fetched, Mailbox, MailboxError
 from tests.dovecot import Account, DovecotServer, dovecot_fixture, dovecot_server_fixture  # noqa: F401
@@ -146,6 +147,29 @@ def test_fetch_returns_exact_bytes_in_batches_and_leaves_mail_unread(
     assert imap163.commands == ["UID FETCH"] * 3
     for uid in uids:
         assert b"\\Seen" not in dovecot.flags(uid)
+
+
+@pytest.mark.dovecot
+def test_a_batch_of_large_photo_mails_is_split_by_bytes(
+    dovecot: Account,
+    imap163: Imap163Proxy,
+    make_mailbox: MakeMailbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two 1.5 MB photo mails then four small drafts under a 2 MB batch budget: the two big ones
+    never share a FETCH (the daemon never holds a batch of twenty 40 MB mails); the small ones fill
+    up the second batch."""
+    monkeypatch.setattr(mailbox_module, "BATCH_BYTES", 2_000_000)
+    raws = [draft_mail(n, attachment=1_100_000) for n in range(2)] + [draft_mail(n) for n in range(2, 6)]
+    uids = [dovecot.append(raw, internaldate=RECEIVED) for raw in raws]
+    mailbox = make_mailbox(imap163.port, batch_size=20)
+    mailbox.open()
+    refs = mailbox.new_messages(0)
+    imap163.commands.clear()
+    batches = list(mailbox.fetch_batches(refs))
+    assert [[f.uid for f in b] for b in batches] == [uids[:1], uids[1:]]
+    assert [sha(f.raw) for b in batches for f in b] == [sha(raw) for raw in raws]
+    assert imap163.commands == ["UID FETCH"] * 2
 
 
 @pytest.mark.dovecot

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from daemon.db import session
+from daemon.intake import Intake
 from daemon.models import Adoption, Message, MessageState, PollState, Submission, SubmissionStatus
 from daemon.runtime import Runtime, runtime
 from tests.daemon.bureau import CST, OFFICE, Clock, Draft, config_for, environment, mail, parsed_mail, text_of
@@ -90,6 +92,43 @@ def test_a_publicists_draft_is_recorded_flagged_and_answered_in_thread(
     text = text_of(sent.raw)
     assert "危化企业专项检查" in text
     assert "王强（危化科）" in text
+
+
+@pytest.mark.usefixtures("env")
+def test_a_weekend_backlog_is_fetched_in_batches_while_parsing_goes_on(
+    tmp_path: Path,
+    dovecot: Account,
+    smtp: SmtpServer,
+    imap163: Imap163Proxy,
+    ledger: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Twelve drafts piled up over a weekend: fetched five at a time (each batch stored in one
+    commit), parsed on two workers while the next batch downloads, every one recorded, flagged and
+    answered exactly once in a single pass."""
+    for i in range(12):
+        dovecot.append(mail("危化科", Draft(f"周末第{i + 1}篇", body=[f"周末第{i + 1}篇正文，各不相同。"])))
+    batches: list[int] = []
+    store_batch = Intake.store_batch
+
+    def spy(self: Intake, **kw: Any) -> list[tuple[int, bool]]:
+        batches.append(len(kw["batch"]))
+        return store_batch(self, **kw)
+
+    monkeypatch.setattr(Intake, "store_batch", spy)
+    config = config_for(tmp_path, dovecot, smtp, imap_port=imap163.port, db_url=ledger, batch_size=5)
+    with runtime(config, clock=Clock(), workers=2) as rt:
+        report = rt.poller.run_pass()
+        subs = _subs(rt)
+        states = _states(rt)
+    assert batches == [5, 5, 2]
+    assert (report.fetched, report.sent, report.error) == (12, 12, None)
+    assert sorted(s.title for s in subs) == sorted(f"周末第{i + 1}篇" for i in range(12))
+    assert {s.status for s in subs} == {SubmissionStatus.ACCEPTED}
+    assert set(states.values()) == {MessageState.ACKNOWLEDGED}
+    assert sorted(parsed_mail(m.raw)["In-Reply-To"] for m in smtp.received) == sorted(
+        parsed_mail(raw)["Message-ID"] for raw in dovecot.messages().values()
+    )
 
 
 @pytest.mark.usefixtures("env")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from daemon import rawstore
 from daemon.rawstore import CorruptRawError, RawStore
 
 MAIL = "From: 王强 <wangqiang.wh@163.com>\r\nSubject: 汛期值班信息\r\n\r\n请查收。\r\n".encode()
@@ -98,3 +99,23 @@ def test_only_digests_name_files(tmp_path: Path, name: str) -> None:
     """A name that is not a lowercase SHA-256 digest is refused before it touches the disk."""
     with pytest.raises(ValueError, match="SHA-256"):
         RawStore(tmp_path).has(name)
+
+
+def test_a_fetched_batch_is_stored_whole_with_one_fsync_per_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty drafts of a batch (one sent twice): every file and its metadata stored, digests in
+    order, and each directory that gained an entry fsynced once, after all the renames."""
+    store = RawStore(tmp_path)
+    synced: list[Path] = []
+    real = rawstore._fsync_dir
+    monkeypatch.setattr(rawstore, "_fsync_dir", lambda d: (synced.append(d), real(d)))
+    mails = [MAIL.replace("值班".encode(), f"值班{i}".encode()) for i in range(19)] + [MAIL]
+    digests = store.put_many([(m, {"uid": i}) for i, m in enumerate(mails)] + [(MAIL, {"uid": 99})])
+    assert digests == [hashlib.sha256(m).hexdigest() for m in mails] + [SHA]
+    for m, d in zip(mails, digests[:-1], strict=True):
+        assert store.get(d) == m
+    assert store.meta(SHA) == {"uid": 19}  # the first metadata stays
+    assert len(synced) == len(set(synced))
+    assert {store.path(d).parent for d in digests} <= set(synced)
+    assert tmp_path in synced

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,59 @@ def test_crash_after_send_resends_with_the_same_message_id(
     assert (row.state, row.attempts) == (SENT, 2)
     first, again = smtp_server.received
     assert first.raw == again.raw  # same Message-ID: the recipient's client shows one mail
+
+
+def test_a_row_taken_over_mid_run_is_not_sent_twice(
+    sessions: sessionmaker[Session], smtp_server: SmtpServer, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While worker A sends its first receipt, worker B takes A's second row (as after A's lease
+    ran out): A, still well inside its lease and so not renewing, notices and leaves it to B."""
+    first, second = _queue(sessions, clock, 2)
+    a = _relay(sessions, smtp_server, clock, worker_id="a")
+    deliver = a._deliver
+
+    def then_taken_over(smtp: Any, row: Any, report: Any) -> Any:
+        out = deliver(smtp, row, report)
+        with sessions.begin() as s:
+            s.execute(sa.update(Outbox).where(Outbox.id == second).values(claimed_by="b"))  # type: ignore[arg-type]
+        return out
+
+    monkeypatch.setattr(a, "_deliver", then_taken_over)
+    report = a.run_once()
+    assert (report.claimed, report.sent) == (2, 1)
+    assert len(smtp_server.received) == 1
+    states = {r.id: (r.state, r.claimed_by) for r in _rows(sessions)}
+    assert states == {first: (SENT, None), second: (SENDING, "b")}
+
+
+def test_a_slow_run_renews_its_lease_before_each_late_send(
+    sessions: sessionmaker[Session], smtp_server: SmtpServer, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run slowed past half its lease (163 answering slowly) extends the lease of each row it is
+    about to send, so no other worker takes it up mid-send."""
+    _queue(sessions, clock, 2)
+    a = _relay(sessions, smtp_server, clock, worker_id="a")
+    deliver = a._deliver
+    leases: list[object] = []
+
+    def slow(smtp: Any, row: Any, report: Any) -> Any:
+        with sessions() as s:
+            leases.append(s.get(Outbox, row.id).lease_until)  # type: ignore[union-attr]
+        out = deliver(smtp, row, report)
+        clock.advance(timedelta(minutes=6))
+        return out
+
+    monkeypatch.setattr(a, "_deliver", slow)
+    start = clock()
+    assert a.run_once().sent == 2
+    first_lease, second_lease = (_aware(v) for v in leases)
+    assert first_lease == start + a.lease
+    assert second_lease == start + timedelta(minutes=6) + a.lease  # renewed when half was gone
+
+
+def _aware(value: object) -> datetime:
+    assert isinstance(value, datetime)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def test_a_row_that_keeps_killing_its_worker_is_given_up(
