@@ -1,0 +1,49 @@
+"""What the command modules share: the config from --config, the ledger database, user errors."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy import Engine
+
+    from daemon.config import Config
+
+
+def read_config(ctx: typer.Context) -> Config:
+    """The config named by the root `--config` option (the root callback keeps its path in ctx.obj)."""
+    from daemon.config import load_config
+
+    return load_config(ctx.obj)
+
+
+@contextmanager
+def opened(config: Config) -> Iterator[Engine]:
+    """The ledger database at the newest schema, disposed when the block ends."""
+    from daemon.runtime import open_database
+
+    engine = open_database(config)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def database(ctx: typer.Context) -> Iterator[tuple[Config, Engine]]:
+    """The config and its ledger database, for commands that need nothing from the config before."""
+    config = read_config(ctx)
+    with opened(config) as engine:
+        yield config, engine
+
+
+def fail(message: str) -> NoReturn:
+    """A user error: the Chinese message on stderr, exit status 1."""
+    print(f"错误：{message}", file=sys.stderr)
+    raise typer.Exit(1)
