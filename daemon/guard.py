@@ -9,6 +9,7 @@ frames: the raw message in, the ParsedMessage as JSON out.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -70,6 +72,9 @@ def _write_frame(stream: IO[bytes], payload: bytes) -> None:
 
 
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
+    """Exactly `n` bytes, held once: a buffered stream's read(n) fills one bytes object of n,
+    looping over the pipe itself, and joining a single chunk returns it uncopied. Only a stream
+    that ends early, or an unbuffered one, gives several chunks."""
     chunks = []
     while n:
         chunk = stream.read(n)
@@ -216,23 +221,32 @@ def _serve(settings: dict[str, Any]) -> None:
     # every machine. Soft limit only: LibreOffice, started from here, raises it back for itself.
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (_address_space() + limits.max_memory_bytes, hard))
+    parse = functools.partial(parse_message, limits=limits, convert=converter, rar=settings["rar"])
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
-            raw = _read_frame(stdin)
-            parsed = parse_message(raw, limits=limits, convert=converter, rar=settings["rar"])
-            reply: dict[str, Any] = to_record(parsed)
+            # The message lives in _answer's frame only: nothing of it is left while the next
+            # frame, which may be as big, is read.
+            answer = _answer(_read_frame(stdin), parse)
         except EOFError:
             return
         except MemoryError:
             # The limit did its job; this worker's heap is suspect now, so it ends here.
-            raw = b""
             _write_frame(stdout, b'{"error": "memory"}')
             sys.exit(3)
-        except Exception as exc:
-            log.exception("parser raised on a message")
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        _write_frame(stdout, json.dumps(reply, ensure_ascii=False).encode())
+        _write_frame(stdout, answer)
+
+
+def _answer(raw: bytes, parse: Callable[[bytes], ParsedMessage]) -> bytes:
+    """The reply frame for one message: its ParsedMessage as JSON, or the error the parser raised."""
+    try:
+        reply: dict[str, Any] = to_record(parse(raw))
+    except MemoryError:
+        raise
+    except Exception as exc:
+        log.exception("parser raised on a message")
+        reply = {"error": f"{type(exc).__name__}: {exc}"}
+    return json.dumps(reply, ensure_ascii=False).encode()
 
 
 if __name__ == "__main__":

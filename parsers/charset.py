@@ -174,10 +174,26 @@ _BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 _NOT_BASE64 = bytes(b for b in range(256) if b not in _BASE64)
 
 
-def lenient_base64(data: bytes) -> bytes:
-    """Base64 as clients really send it: characters outside the alphabet dropped, padding repaired."""
+_IN_ALPHABET = re.compile(rb"[A-Za-z0-9+/]")
+
+
+def lenient_base64(data: bytes, start: int = 0, end: int | None = None) -> bytes:
+    """Base64 as clients really send it: characters outside the alphabet dropped, padding repaired.
+
+    Decodes data[start:end]; well-formed base64 (the megabytes of a photo) is read in place.
+    """
+    stop = len(data) if end is None else end
+    pad = data.find(b"=", start, stop)
+    # binascii skips what is outside the alphabet (line breaks included) but stops at a complete
+    # padding: the same bytes as the repair below when no alphabet character follows the first
+    # "=" and it does not complain of the length or padding.
+    if pad < 0 or _IN_ALPHABET.search(data, pad, stop) is None:
+        try:
+            return binascii.a2b_base64(memoryview(data)[start:stop])
+        except binascii.Error:
+            pass
     # bytes.translate deletes in one C pass: ~5x faster than a regex on megabytes of photo.
-    cleaned = data.translate(None, _NOT_BASE64)
+    cleaned = data[start:stop].translate(None, _NOT_BASE64)
     cleaned = cleaned[: len(cleaned) - 1] if len(cleaned) % 4 == 1 else cleaned
     try:
         return binascii.a2b_base64(cleaned + b"=" * (-len(cleaned) % 4))

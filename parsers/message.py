@@ -7,7 +7,9 @@ forwarded messages (message/rfc822) and broken transfer encodings. It never rais
 The stdlib parser is used with policy.compat32, not mail-parser: mail-parser decodes headers and
 file names itself and mangles exactly this mail (mojibake subjects for GBK under a gb2312 label,
 undecoded From names, surrogate escapes left in names). compat32 keeps the raw bytes of 8-bit
-headers as surrogate escapes, which parsers.charset turns back into bytes and decodes.
+headers as surrogate escapes, which parsers.charset turns back into bytes and decodes. Well-formed
+mail is split by parsers.mimesplit into the tree the stdlib parser would build, without its walk
+over every line, and base64 bodies are decoded where they lie; the rest goes to the stdlib parser.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from parsers.charset import (
     lenient_base64,
     normalise_label,
 )
+from parsers.mimesplit import Part, split
 from parsers.types import Code, FileEntry, Limits, Problem, problem
 
 __all__ = ["Envelope", "read_message"]
@@ -57,12 +60,25 @@ class Envelope:
 
 def read_message(raw: bytes, *, limits: Limits) -> Envelope:
     """Read one message; every input yields an Envelope, problems are values."""
+    fast = _read_split(raw, limits)
+    if fast is not None:
+        return fast
     try:
         return _read(BytesParser(policy=compat32).parsebytes(raw), limits)
     # The boundary of a pure parser fed hostile bytes: whatever the stdlib parser or a codec throws
     # (RecursionError on absurd nesting included) must become a value, so the catch is blind.
     except Exception:  # noqa: BLE001
         return _headers_only(raw, limits)
+
+
+def _read_split(raw: bytes, limits: Limits) -> Envelope | None:
+    """The Envelope of the fast splitter's tree (the stdlib's tree, without its walk over every
+    line), or None when it declines the message or reading its tree fails: the stdlib path decides."""
+    try:
+        tree = split(raw, max_parts=limits.max_mime_parts)
+        return None if tree is None else _read(tree, limits)
+    except Exception:  # noqa: BLE001  # see read_message
+        return None
 
 
 def _headers_only(raw: bytes, limits: Limits) -> Envelope:
@@ -306,6 +322,13 @@ def _contents(leaves: list[tuple[Message, bool]], hint: str | None) -> tuple[tup
 def _payload(part: Message) -> bytes:
     """The decoded bytes of a leaf part, leniently: a broken transfer encoding is not fatal."""
     encoding = header_params(_header(part, "Content-Transfer-Encoding"))[0]
+    if isinstance(part, Part):
+        # A part of the splitter's tree. The stdlib would hand back its text, non-ASCII bytes
+        # decoded under the part's charset, or under ASCII (so dropped) when it declares none;
+        # lenient_base64 drops them too, so without a charset the raw bytes decode the same.
+        if encoding == "base64" and part.get_param("charset") is None:
+            return lenient_base64(part.source, part.start, part.end)
+        part.set_payload(part.text())
     if encoding == "base64":
         # The stdlib hands back the undecoded text when base64 is too broken; decode what is there.
         text = part.get_payload()

@@ -1,10 +1,12 @@
 """The resource guard: a message that overruns time or memory costs a worker, never the daemon."""
 
 import os
+import threading
+import tracemalloc
 from dataclasses import replace
 from email.message import EmailMessage
 
-from daemon.guard import Guard, from_record, to_record
+from daemon.guard import Guard, _read_frame, _write_frame, from_record, to_record
 from parsers.types import Author, Code, Draft, Limits, ParsedMessage, Signoff, problem
 
 
@@ -81,3 +83,22 @@ def test_a_worker_that_runs_out_of_memory_is_answered_for_and_replaced() -> None
     assert first.complete is False
     assert second.subject == "第二封"
     assert [p.code for p in second.problems] == [Code.NO_ATTACHMENT]
+
+
+def test_a_big_message_is_held_once_while_a_worker_reads_it() -> None:
+    """A 24 MB message crossing the pipe to a worker becomes one buffer, never a list of chunks
+    joined into a second copy (a 60 MB mail with a raised limit must fit the worker's memory)."""
+    message = os.urandom(24 * 1024 * 1024)
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as reader, open(write_end, "wb") as writer:
+        sender = threading.Thread(target=_write_frame, args=(writer, message))
+        sender.start()
+        tracemalloc.start()
+        try:
+            received = _read_frame(reader)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        sender.join()
+    assert received == message
+    assert peak < 1.2 * len(message)
