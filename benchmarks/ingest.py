@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class Run:
     states: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     receipts: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds: the daemon's process, its workers
 
     @property
     def per_second(self) -> float:
@@ -86,7 +88,7 @@ def floor_run(srv: Servers, *, batch_size: int, quiet: bool = False) -> Run:
     `quiet` turns off imaplib's debug output, which IMAPClient switches on (debug = 5) so that
     imaplib formats the repr() of every literal it receives into a log line, enabled or not.
     """
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     client = IMAPClient("127.0.0.1", port=srv.account.port, ssl=False, timeout=60)
     if quiet:
         client._imap.debug = 0
@@ -105,17 +107,19 @@ def floor_run(srv: Servers, *, batch_size: int, quiet: bool = False) -> Run:
         # LOGOUT closes the socket; a second close of it would fail.
         with contextlib.suppress(OSError):
             client.logout()
-    return Run(time.perf_counter() - started, count, nbytes)
+    return Run(time.perf_counter() - started, count, nbytes, cpu={"daemon": time.process_time() - cpu})
 
 
 def poll_run(srv: Servers, name: str, *, workers: int | None, profile: Path | None = None) -> Run:
     """One pass from an empty ledger, timed stage by stage; then the relay until the outbox is empty."""
+    import resource
+
     from daemon.models import Message
     from daemon.runtime import runtime
     from outbox.table import OUTBOX_TABLE, PENDING
 
     config = srv.config(run_dir(srv, name))
-    sent_before = len(srv.smtp.received)
+    sent_before = srv.smtp.received
     profiler = None
     with timing() as clock:
         started = time.perf_counter()
@@ -127,6 +131,8 @@ def poll_run(srv: Servers, name: str, *, workers: int | None, profile: Path | No
                 profiler = cProfile.Profile()
                 profiler.enable()
             started = time.perf_counter()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            workers_before = _children_cpu(exclude=srv.smtp.pid)
             report = rt.poller.run_pass()
             relay_in_pass = clock.seconds["relay"]
             pending = _count(rt.engine, OUTBOX_TABLE.c.state == PENDING)
@@ -134,6 +140,11 @@ def poll_run(srv: Servers, name: str, *, workers: int | None, profile: Path | No
             while rt.poller.relay.run_once().claimed:
                 pass
             seconds = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = {
+                "daemon": after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime,
+                "workers": _children_cpu(exclude=srv.smtp.pid) - workers_before,
+            }
             if profiler is not None:
                 profiler.disable()
             with rt.engine.connect() as conn:
@@ -160,8 +171,23 @@ def poll_run(srv: Servers, name: str, *, workers: int | None, profile: Path | No
         left_after_pass=pending,
         states=dict(report.states),
         outcomes=outcomes,
-        receipts=len(srv.smtp.received) - sent_before,
+        receipts=srv.smtp.received - sent_before,
+        cpu=cpu,
     )
+
+
+def _children_cpu(*, exclude: int | None) -> float:
+    """CPU seconds used so far by this process's live children (the guard workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            if int(pid) == exclude:
+                continue
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def _count(engine: sa.Engine, where: sa.ColumnElement[bool]) -> int:
@@ -206,7 +232,8 @@ def bench_ingest(
                 print(
                     f"  run {i + 1}: floor {f.seconds:.2f} s ({f.per_second:.1f} msg/s), "
                     f"quiet floor {quiet[-1].seconds:.2f} s, "
-                    f"poll {p.seconds:.2f} s ({p.per_second:.1f} msg/s), outcomes {p.outcomes}",
+                    f"poll {p.seconds:.2f} s ({p.per_second:.1f} msg/s; CPU {p.cpu['daemon']:.1f} s "
+                    f"daemon + {p.cpu['workers']:.1f} s workers), outcomes {p.outcomes}",
                     flush=True,
                 )
         workers = workers or min(2, os.cpu_count() or 1)

@@ -1,9 +1,13 @@
 """The mail servers the benchmarks run against: Debian Dovecot and aiosmtpd on loopback, as the tests
-start them (tests/dovecot.py, tests/smtpserver.py), and the test bureau's config pointed at them."""
+start them (tests/dovecot.py, tests/smtpserver.py), and the test bureau's config pointed at them.
+
+aiosmtpd runs in a child process (`SmtpSink`): the provider's SMTP server is another machine, and
+in the benchmark's own process its Python would take the GIL from the daemon's threads."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -11,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from daemon.config import Config, parse_config
 from tests.daemon.bureau import config_data, environment, toml_for
@@ -28,12 +32,12 @@ class Servers:
 
     dovecot: DovecotServer
     account: Account
-    smtp: SmtpServer
+    smtp: SmtpSink
     scratch: Path
 
     def config_data(self, run_dir: Path, *, limits: dict[str, Any] | None = None) -> dict[str, Any]:
         """The test bureau's config for a fresh database under `run_dir`, uncapped receipts."""
-        data = config_data(run_dir, self.account, self.smtp)
+        data = config_data(run_dir, self.account, cast(SmtpServer, self.smtp))
         data["smtp"]["daily_cap_per_recipient"] = BENCH_DAILY_CAP
         if limits:
             data["limits"] = limits
@@ -79,6 +83,59 @@ class Servers:
         return count, total
 
 
+class SmtpSink:
+    """The test SMTP server (tests/smtpserver.py) in a child process; counts what it accepts."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._port = ctx.Value("i", 0)
+        self._count = ctx.Value("q", 0)
+        self._ready = ctx.Event()
+        self._stop = ctx.Event()
+        self._process = ctx.Process(
+            target=_serve_smtp, args=(self._port, self._count, self._ready, self._stop), daemon=True
+        )
+
+    def __enter__(self) -> SmtpSink:
+        self._process.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the SMTP sink did not start")
+        self.port = int(self._port.value)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._process.join(10)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def received(self) -> int:
+        """Messages accepted so far."""
+        return int(self._count.value)
+
+
+def _serve_smtp(port: Any, count: Any, ready: Any, stop: Any) -> None:
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    server = SmtpServer()
+
+    async def counting(smtp: Any, session: Any, envelope: Any) -> str:
+        with count.get_lock():
+            count.value += 1
+        return "250 Mail OK queued"
+
+    # aiosmtpd looks its hooks up on the handler object, so an instance attribute replaces it.
+    server.handler.handle_DATA = counting  # type: ignore[method-assign]
+    with server:
+        port.value = server.port
+        ready.set()
+        stop.wait()
+
+
 @contextmanager
 def servers() -> Iterator[Servers]:
     """Dovecot and aiosmtpd on loopback for the length of the block; the passwords in os.environ."""
@@ -94,7 +151,7 @@ def servers() -> Iterator[Servers]:
     dovecot.start()
     try:
         user, password = dovecot.add_user()
-        with SmtpServer() as smtp:
+        with SmtpSink() as smtp:
             found = Servers(dovecot, Account(dovecot, user, password), smtp, scratch)
             saved = dict(os.environ)
             os.environ.update(environment(found.account))

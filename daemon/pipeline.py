@@ -154,89 +154,101 @@ class Pipeline:
     def _office(self, address: str) -> bool:
         return address.lower() in {e.lower() for e in self.config.office.emails}
 
-    def fail(self, row_id: int, error: str) -> None:
+    def fail(self, row_id: int, error: str, *, s: Session | None = None) -> None:
         """Remember why an attempt failed; the next pass retries until max_attempts."""
-        with session(self.engine) as s:
-            msg = s.get(Message, row_id)
-            if msg is not None:
-                msg.last_error = error[:2000]
-                msg.updated_at = self.clock()
+        if s is None:
+            with session(self.engine) as own:
+                self._fail(own, row_id, error)
+        else:
+            self._fail(s, row_id, error)
+
+    def _fail(self, s: Session, row_id: int, error: str) -> None:
+        msg = s.get(Message, row_id)
+        if msg is not None:
+            msg.last_error = error[:2000]
+            msg.updated_at = self.clock()
 
     def record(
-        self, row_id: int, parsed: ParsedMessage, verdict: Verdict | None = None
+        self, row_id: int, parsed: ParsedMessage, verdict: Verdict | None = None, *, s: Session | None = None
     ) -> MessageState | None:
-        """Write everything the message causes, in one transaction; return its new state."""
+        """Write everything the message causes, in one transaction, and return its new state.
+
+        Given `s`, the open session of a group the poller commits as one, the message gets a
+        savepoint of its own instead: its failure undoes only its own writes.
+        """
         failpoint("parsed")
+        if s is None:
+            with session(self.engine) as own:
+                return self._record(own, row_id, parsed, verdict)
+        with s.begin_nested():
+            return self._record(s, row_id, parsed, verdict)
+
+    def _record(
+        self, s: Session, row_id: int, parsed: ParsedMessage, verdict: Verdict | None
+    ) -> MessageState | None:
         now = self.clock()
-        with session(self.engine) as s:
-            msg = s.get(Message, row_id)
-            if msg is None or msg.id is None or msg.state != MessageState.FETCHED:
-                return None
-            if verdict is not None and verdict.temporary and msg.attempts < self.max_attempts:
-                raise RetryLaterError(f"sender check for {parsed.from_addr} inconclusive: {verdict.reason}")
-            msg.message_id = parsed.message_id[:500]
-            msg.from_addr = parsed.from_addr[:320]
-            msg.subject = parsed.subject[:1000]
-            msg.updated_at = now
-            if parsed.auto_reply or is_own(self.config, parsed.from_addr):
-                # Automatic mail (and our own replies bouncing back) is never answered.
-                msg.state, msg.outcome = MessageState.IGNORED, "ignored"
-                return msg.state
-            if self._seen_before(s, msg):
-                # The same bytes again (a rescan after UIDVALIDITY changed): counted already.
-                msg.state, msg.outcome = MessageState.IGNORED, "seen"
-                return msg.state
-            if self._office(parsed.from_addr) and self.directory.publicist(parsed.from_addr) is None:
-                return self._from_office(s, msg, parsed, verdict, now)
-            held = self._held(parsed, verdict)
-            # A publicist asking "明细" in reply to the notice gets the unit's lines, nothing else.
-            if (
-                not held
-                and not self.quiet
-                and parsed.complete
-                and notice_reply.answer_details(s, self.config, parsed, now=now, cause_message_row_id=msg.id)
-            ):
-                msg.state, msg.outcome = MessageState.RECORDED, "details"
-                return msg.state
-            decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
-            sources = {d.source for d in parsed.drafts}
-            general = [p for p in parsed.problems if p.source not in sources]
-            publicist = None if held else self.directory.publicist(parsed.from_addr)
-            if held:
-                assert verdict is not None
-                log.warning(
-                    "mail from publicist %s not verified (%s): held", parsed.from_addr, verdict.reason
-                )
-                general.append(Problem(Code.UNKNOWN_SENDER, f"发件人“{parsed.from_addr}”{_HELD}"))
-            elif publicist is None:
-                general.append(problem(Code.UNKNOWN_SENDER, name=parsed.from_addr))
-            subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
-            # A draft answering a solicitation (约稿): 【约稿】+topic in the subject, or a reply to its notice.
-            solicitations.link_responses(s, parsed, subs, now=now)
-            for p in general:
-                s.add(
-                    ProblemRecord(
-                        message_row_id=msg.id, code=p.code.value, message=p.message, source=p.source
-                    )
-                )
-            msg.outcome = "held" if held else _outcome(publicist is not None, [d.status for d in decisions])
-            # The guard stopped this parse: the sender is answered, the office looks at it.
-            quarantine = not parsed.complete
-            msg.state = (
-                MessageState.QUARANTINED
-                if quarantine
-                else MessageState.RECORDED
-                if msg.outcome in ("accepted", "duplicate", "unverified", "held")
-                else MessageState.REJECTED
-            )
-            s.flush()
-            if not self.quiet:
-                replies.answer(
-                    s, self.config, msg, parsed, list(zip(decisions, subs, strict=True)), general, now=now
-                )
-            if quarantine and not self.quiet:
-                replies.alert_quarantine(s, self.config, msg, general, now=now)
+        msg = s.get(Message, row_id)
+        if msg is None or msg.id is None or msg.state != MessageState.FETCHED:
+            return None
+        if verdict is not None and verdict.temporary and msg.attempts < self.max_attempts:
+            raise RetryLaterError(f"sender check for {parsed.from_addr} inconclusive: {verdict.reason}")
+        msg.message_id = parsed.message_id[:500]
+        msg.from_addr = parsed.from_addr[:320]
+        msg.subject = parsed.subject[:1000]
+        msg.updated_at = now
+        if parsed.auto_reply or is_own(self.config, parsed.from_addr):
+            # Automatic mail (and our own replies bouncing back) is never answered.
+            msg.state, msg.outcome = MessageState.IGNORED, "ignored"
             return msg.state
+        if self._seen_before(s, msg):
+            # The same bytes again (a rescan after UIDVALIDITY changed): counted already.
+            msg.state, msg.outcome = MessageState.IGNORED, "seen"
+            return msg.state
+        if self._office(parsed.from_addr) and self.directory.publicist(parsed.from_addr) is None:
+            return self._from_office(s, msg, parsed, verdict, now)
+        held = self._held(parsed, verdict)
+        # A publicist asking "明细" in reply to the notice gets the unit's lines, nothing else.
+        if (
+            not held
+            and not self.quiet
+            and parsed.complete
+            and notice_reply.answer_details(s, self.config, parsed, now=now, cause_message_row_id=msg.id)
+        ):
+            msg.state, msg.outcome = MessageState.RECORDED, "details"
+            return msg.state
+        decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
+        sources = {d.source for d in parsed.drafts}
+        general = [p for p in parsed.problems if p.source not in sources]
+        publicist = None if held else self.directory.publicist(parsed.from_addr)
+        if held:
+            assert verdict is not None
+            log.warning("mail from publicist %s not verified (%s): held", parsed.from_addr, verdict.reason)
+            general.append(Problem(Code.UNKNOWN_SENDER, f"发件人“{parsed.from_addr}”{_HELD}"))
+        elif publicist is None:
+            general.append(problem(Code.UNKNOWN_SENDER, name=parsed.from_addr))
+        subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
+        # A draft answering a solicitation (约稿): 【约稿】+topic in the subject, or a reply to its notice.
+        solicitations.link_responses(s, parsed, subs, now=now)
+        for p in general:
+            s.add(ProblemRecord(message_row_id=msg.id, code=p.code.value, message=p.message, source=p.source))
+        msg.outcome = "held" if held else _outcome(publicist is not None, [d.status for d in decisions])
+        # The guard stopped this parse: the sender is answered, the office looks at it.
+        quarantine = not parsed.complete
+        msg.state = (
+            MessageState.QUARANTINED
+            if quarantine
+            else MessageState.RECORDED
+            if msg.outcome in ("accepted", "duplicate", "unverified", "held")
+            else MessageState.REJECTED
+        )
+        s.flush()
+        if not self.quiet:
+            replies.answer(
+                s, self.config, msg, parsed, list(zip(decisions, subs, strict=True)), general, now=now
+            )
+        if quarantine and not self.quiet:
+            replies.alert_quarantine(s, self.config, msg, general, now=now)
+        return msg.state
 
     def _seen_before(self, s: Session, msg: Message) -> bool:
         stmt = select(Message.id).where(

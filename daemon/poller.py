@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from daemon import ledger, replies
 from daemon.config import Config
@@ -46,6 +46,8 @@ FETCH_AHEAD_BYTES = 96 * 1024 * 1024
 CLAIM_GROUP = 8
 # The relay thread sends what is queued every this many recorded messages, on one SMTP connection.
 RELAY_EVERY = 20
+# Messages recorded per commit at most (fewer when the next parse is not ready yet).
+RECORD_GROUP = 10
 
 
 @dataclass
@@ -75,9 +77,8 @@ class Poller:
     progress: Callable[[int, int], None] | None = None
     # Set by SIGTERM: the pass finishes the message in hand and returns.
     stop: threading.Event = field(default_factory=threading.Event)
-    # Per pass: messages expected (for the progress bar), recorded, and the relay thread's state.
+    # Per pass: messages expected (for the progress bar) and the relay thread's state.
     _expected: int = field(default=0, init=False)
-    _recorded: int = field(default=0, init=False)
     _relay_wake: threading.Event = field(default_factory=threading.Event, init=False)
     _relay_stopped: bool = field(default=False, init=False)
 
@@ -93,7 +94,7 @@ class Poller:
         """One pass; a database that is locked, full or restarting ends it early, losing nothing:
         whatever was not committed is fetched or processed again next time."""
         report = PassReport()
-        self._expected = self._recorded = 0
+        self._expected = 0
         self._relay_stopped = False
         self._relay_wake.clear()
         try:
@@ -247,44 +248,52 @@ class Poller:
             return [i for i in s.exec(stmt).all() if i is not None]
 
     def _process(self, report: PassReport, stale: list[int], feed: Handoff | None) -> None:
-        # Parsing runs in guard workers (both cores); recording stays serial, in this thread.
+        # Parsing runs in guard workers (both cores); recording stays serial, in this thread, a few
+        # messages per commit (each in its own savepoint): every commit is an fsync that waits
+        # behind the raw store's writes on the same disk.
         source = _Source(stale, feed)
         done = 0
-        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            for row_id, size, future in self._parse_ahead(pool, source):
-                try:
-                    self._record(row_id, future, report)
-                finally:
-                    if feed is not None and size:
-                        feed.release(size)
-                done += 1
-                self._recorded += 1
-                if self._recorded % RELAY_EVERY == 0:
-                    self._relay_wake.set()
-                if self.progress is not None:
-                    self.progress(done, max(done, self._expected))
+        group = _Group(self)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+                for row_id, size, future in self._parse_ahead(pool, source, group.commit):
+                    if future is not None and not future.done():
+                        group.commit()  # never hold the write lock while waiting for a parse
+                    try:
+                        self._record(row_id, future, report, group.session)
+                    finally:
+                        if feed is not None and size:
+                            feed.release(size)
+                    group.count += 1
+                    if group.count >= RECORD_GROUP:
+                        group.commit()
+                    done += 1
+                    if self.progress is not None:
+                        self.progress(done, max(done, self._expected))
+                group.commit()
+        finally:
+            group.close()
 
-    def _record(self, row_id: int, future: Future[Analysis] | None, report: PassReport) -> None:
+    def _record(self, row_id: int, future: Future[Analysis] | None, report: PassReport, s: Session) -> None:
         try:
             analysis = future.result() if future is not None else None
             if analysis is not None:
-                state = self.pipeline.record(row_id, analysis.parsed, analysis.verdict)
+                state = self.pipeline.record(row_id, analysis.parsed, analysis.verdict, s=s)
                 if state is not None:
-                    failpoint("recorded_committed")
                     report.states[state.value] += 1
         except RetryLaterError as exc:
             log.warning("message row %s: %s; retrying next pass", row_id, exc)
-            self.pipeline.fail(row_id, str(exc))
+            self.pipeline.fail(row_id, str(exc), s=s)
             report.states["retry"] += 1
         except SQLAlchemyError:
             raise  # the database, not the message: the whole pass stops and retries later
         except Exception as exc:  # one bad message must never stop the queue
             log.exception("processing message row %s failed", row_id)
-            self.pipeline.fail(row_id, f"{type(exc).__name__}: {exc}")
+            self.pipeline.fail(row_id, f"{type(exc).__name__}: {exc}", s=s)
             report.states["failed"] += 1
 
     def _parse_ahead(
-        self, pool: ThreadPoolExecutor, source: _Source
+        self, pool: ThreadPoolExecutor, source: _Source, before_claim: Callable[[], None]
     ) -> Iterator[tuple[int, int, Future[Analysis] | None]]:
         """Keep the workers busy ahead of the row being recorded: whenever no more than `workers`
         rows are in flight, claim up to CLAIM_GROUP more in one commit and submit them."""
@@ -292,10 +301,13 @@ class Poller:
         exhausted = False
         while True:
             if not exhausted and len(window) <= self.workers and not self.stop.is_set():
+                if not window:
+                    before_claim()  # about to wait for the fetch thread, which needs the write lock
                 group = source.take(self.workers + CLAIM_GROUP - len(window), wait=not window)
                 if group is None:
                     exhausted = True
                 elif group:
+                    before_claim()
                     self._submit(pool, group, window)
             if not window:
                 if exhausted or self.stop.is_set():
@@ -373,6 +385,33 @@ class Poller:
                     details=[f"错误：{error}"],
                     now=self.clock(),
                 )
+
+
+class _Group:
+    """The open transaction of a group of recorded messages; `commit` makes them count."""
+
+    def __init__(self, poller: Poller) -> None:
+        self._poller = poller
+        self.session = Session(poller.engine, expire_on_commit=False)
+        self.count = 0
+        self._since_relay = 0
+
+    def commit(self) -> None:
+        if not self.count:
+            return
+        self.session.commit()
+        # A fresh identity map per group, as a session per message had: nothing read stays cached.
+        self.session.expunge_all()
+        failpoint("recorded_committed")
+        self._since_relay += self.count
+        self.count = 0
+        if self._since_relay >= RELAY_EVERY:
+            self._since_relay = 0
+            self._poller._relay_wake.set()
+
+    def close(self) -> None:
+        self.session.rollback()
+        self.session.close()
 
 
 class _Source:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -121,10 +122,10 @@ def test_a_message_that_keeps_failing_becomes_poison_and_the_office_is_told(
     dovecot.append(mail("危化科", Draft("会出错的稿件")))
     original = Pipeline.record
 
-    def record(self: Pipeline, row_id: int, parsed: object, verdict: object = None) -> object:
+    def record(self: Pipeline, row_id: int, parsed: object, verdict: object = None, **kw: Any) -> object:
         if "会出错" in getattr(parsed, "subject", ""):
             raise RuntimeError("simulated bug")
-        return original(self, row_id, parsed, verdict)  # type: ignore[arg-type]
+        return original(self, row_id, parsed, verdict, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Pipeline, "record", record)
     with runtime(config_for(tmp_path, dovecot, smtp), clock=Clock(), workers=1) as rt:
