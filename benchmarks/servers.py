@@ -129,7 +129,7 @@ def _serve_smtp(port: Any, count: Any, ready: Any, stop: Any) -> None:
         return "250 Mail OK queued"
 
     # aiosmtpd looks its hooks up on the handler object, so an instance attribute replaces it.
-    server.handler.handle_DATA = counting  # type: ignore[method-assign]
+    server.handler.handle_DATA = counting  # type: ignore[method-assign,assignment]
     with server:
         port.value = server.port
         ready.set()
