@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -22,6 +19,13 @@ import daemon.models  # noqa: F401 (registers the ledger tables)
 import outbox.table  # noqa: F401 (registers the outbox table)
 from daemon import models_scoring  # noqa: F401 (registers the scoring tables)
 
+# Alembic loads on first use (~0.15 s): a command reading a ledger at the newest schema needs none
+# of it (see at_head).
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+    from daemon.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The revision a database created without migrations (SQLModel's create_all) is equivalent to.
 BASE_REVISION = "0001"
@@ -30,7 +34,16 @@ _PG_UPGRADE_LOCK = 0x78696E62
 # Execution option: a SQLite transaction that does not take the write lock up front.
 _READONLY = "xinbao_readonly"
 
-__all__ = ["BASE_REVISION", "current_revision", "head_revision", "make_engine", "session", "upgrade"]
+__all__ = [
+    "BASE_REVISION",
+    "at_head",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "open_database",
+    "session",
+    "upgrade",
+]
 
 
 def make_engine(url: str | sa.URL) -> Engine:
@@ -113,6 +126,8 @@ def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
 
 
 def _alembic_config(conn: sa.Connection) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     cfg.attributes["connection"] = conn
@@ -125,6 +140,8 @@ def upgrade(target: str | sa.URL | Engine) -> None:
     Runs in one transaction. A database made before migrations existed (tables, no
     alembic_version) is stamped at BASE_REVISION first and then upgraded.
     """
+    from alembic import command
+
     engine = target if isinstance(target, Engine) else make_engine(target)
     try:
         with engine.begin() as conn:
@@ -144,12 +161,79 @@ def upgrade(target: str | sa.URL | Engine) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None before the first upgrade."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.execution_options(**{_READONLY: True}).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision() -> str | None:
     """The newest revision this code knows."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+# The module-level assignments every revision file opens with (script.py.mako writes them).
+_REVISION = re.compile(r"^revision\b[^=\n]*=\s*(.+)$", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=\n]*=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+def _script_head() -> str | None:
+    """The head revision read from the revision files' text; None whenever that is not certain.
+
+    Alembic's own answer (head_revision) imports every revision module; this one reads lines.
+    Any file it cannot read plainly (no or several `revision = "…"` lines), several heads or
+    none answer None, and the caller then runs the full alembic path.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        found, down = _REVISION.findall(text), _DOWN_REVISION.findall(text)
+        if len(found) != 1 or len(down) != 1:
+            return None
+        names = _QUOTED.findall(found[0])
+        if len(names) != 1:
+            return None
+        revisions.add(names[0])
+        parents.update(_QUOTED.findall(down[0]))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database is at the newest revision, known without importing alembic.
+
+    False also when in doubt (no alembic_version table, several rows, an unreadable revision
+    file): `upgrade` then decides, as it always did.
+    """
+    head = _script_head()
+    if head is None:
+        return False
+    with engine.execution_options(**{_READONLY: True}).connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return False
+        rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    return [tuple(r) for r in rows] == [(head,)]
+
+
+def open_database(config: Config) -> Engine:
+    """The ledger at the newest schema, with units and publicists synced from config.
+
+    Alembic runs only when the database is not already at the newest revision (`at_head`): every
+    command opens the ledger this way and nearly always finds it there, and importing alembic
+    and reading its revision modules took a command ~0.2 s. `daemon.runtime` re-exports this.
+    """
+    from daemon import ledger
+
+    engine = make_engine(config.database_url())
+    if not at_head(engine):
+        upgrade(engine)
+    with session(engine) as s:
+        ledger.sync_units(s, config.units, config.publicists)
+    return engine

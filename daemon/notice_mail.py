@@ -77,8 +77,11 @@ def recipients(config: Config) -> list[str]:
 def month_scores(
     s: Session, config: Config, month: Period, *, now: datetime
 ) -> tuple[MonthScores, scoring_io.Records]:
-    """The month's scores as `xinbao scores` computes them, and the records they came from."""
-    records = scoring_io.load_records(s, config, scoring_io.year_period(day_of(month.start).year))
+    """The month's scores as `xinbao scores` computes them, and the records they came from.
+
+    The other months' plain drafts come as tallies (scoring_io.load_month_records).
+    """
+    records = scoring_io.load_month_records(s, config, month)
     calendar = scoring_io.load_calendar(config)
     scores = score_month(
         month=month,
@@ -93,6 +96,7 @@ def month_scores(
         solicitations=records.solicitations,
         responses=records.responses,
         columns_from=records.columns_from,
+        tallies=records.tallies,
     )
     for warning in dict.fromkeys((*scores.warnings, *calendar.warnings)):
         log.warning(warning)
@@ -120,6 +124,7 @@ def build_notice_for(
         order=options.order,
         praise=options.praise,
         recipients=options.recipients,
+        tallies=records.tallies,
     )
     if not correct:
         return notice

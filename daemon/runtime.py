@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from daemon import ledger, replies, scoring_io
+from daemon import replies, scoring_io
 from daemon.config import Config
-from daemon.db import make_engine, session, upgrade
+from daemon.db import open_database as open_database  # imported from here too
+from daemon.db import session
 from daemon.guard import Guard
 from daemon.identify import directory
 from daemon.intake import Intake
@@ -32,15 +33,6 @@ log = logging.getLogger(__name__)
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-def open_database(config: Config) -> Engine:
-    """The ledger at the newest schema, with units and publicists synced from config."""
-    engine = make_engine(config.database_url())
-    upgrade(engine)
-    with session(engine) as s:
-        ledger.sync_units(s, config.units, config.publicists)
-    return engine
 
 
 def _relay_alert(config: Config, engine: Engine, clock: Callable[[], datetime]) -> Callable[[str, str], None]:

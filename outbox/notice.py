@@ -9,6 +9,7 @@ notice's .xlsx, see outbox.notice_xlsx), so they are changes against what was an
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,7 @@ from scoring.calendar import WorkCalendar
 from scoring.periods import Period, day_of
 from scoring.profile import Profile, Version
 from scoring.quota import month_quota, week_quota, weeks_in_month
-from scoring.records import AdoptionRecord, SubmissionRecord, UnitRecord
+from scoring.records import AdoptionRecord, DraftTally, SubmissionRecord, UnitRecord
 from scoring.results import Line, MonthScores, format_points
 
 Order = Literal["config", "score"]
@@ -263,8 +264,12 @@ def build_notice(
     praise: int = 3,
     recipients: str = RECIPIENTS,
     correction: int | None = None,
+    tallies: Iterable[DraftTally] = (),
 ) -> Notice:
-    """The notice of `scores.month`; `now` as given to score_month (weeks not yet over are not judged)."""
+    """The notice of `scores.month`; `now` as given to score_month (weeks not yet over are not judged).
+
+    `submissions` and `tallies` as score_month took them (the quota shortfalls count both).
+    """
     month = scores.month
     version = profile.version_for(month)
     columns = _columns(version)
@@ -283,21 +288,20 @@ def build_notice(
     units = list(scores.units)
     if order == "score":
         units.sort(key=lambda u: -u.score)  # stable: ties keep the configured order
+    counts = Counter((a.unit, a.channel) for a in adopted)
     rows = tuple(
         Row(
             number=n,
             unit=u.unit,
             submitted=u.submitted,
-            adopted=tuple(
-                sum(1 for a in adopted if a.unit == u.unit and a.channel == c.channel) for c in columns
-            ),
+            adopted=tuple(counts[(u.unit, c.channel)] for c in columns),
             bonus=u.score - sum((x.points for x in u.lines if _draft_or_adoption(x)), Decimal(0)),
             score=u.score,
             cumulative=u.cumulative,
         )
         for n, u in enumerate(units, 1)
     )
-    shortfalls = _shortfalls(scores, tuple(subs.values()), profile, calendar, now)
+    shortfalls = _shortfalls(scores, tuple(subs.values()), tuple(tallies), profile, calendar, now)
     return Notice(
         month=month,
         bureau=bureau,
@@ -343,6 +347,7 @@ def _praised(rows: tuple[Row, ...], short: set[str], count: int) -> tuple[str, .
 def _shortfalls(
     scores: MonthScores,
     submissions: tuple[SubmissionRecord, ...],
+    tallies: tuple[DraftTally, ...],
     profile: Profile,
     calendar: WorkCalendar,
     now: datetime | None,
@@ -358,7 +363,12 @@ def _shortfalls(
     monthly = {
         r.unit: r
         for r in month_quota(
-            month=scores.month, units=units, submissions=submissions, profile=profile, calendar=calendar
+            month=scores.month,
+            units=units,
+            submissions=submissions,
+            profile=profile,
+            calendar=calendar,
+            tallies=tallies,
         ).units
     }
     weeks: dict[str, list[int]] = {u.name: [] for u in units}
@@ -366,7 +376,12 @@ def _shortfalls(
         if now is not None and week.end > now:
             continue
         report = week_quota(
-            week=week, units=units, submissions=submissions, profile=profile, calendar=calendar
+            week=week,
+            units=units,
+            submissions=submissions,
+            profile=profile,
+            calendar=calendar,
+            tallies=tallies,
         )
         for r in report.units:
             if r.short:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from itertools import accumulate
+from operator import attrgetter
 from typing import Protocol
 
 from scoring.calendar import WorkCalendar
-from scoring.periods import Period, month_of
+from scoring.periods import SHANGHAI, Period, day_of, month_of
 from scoring.profile import Article, Profile, RuleSet
 from scoring.records import (
     AdoptionRecord,
+    DraftTally,
     OfficeEntry,
     ResponseRecord,
     SolicitationRecord,
@@ -35,6 +38,8 @@ class Ledger:
     entries: tuple[OfficeEntry, ...]
     solicitations: tuple[SolicitationRecord, ...] = ()
     responses: tuple[ResponseRecord, ...] = ()
+    # Plain drafts of months scored only for their sum, as counts (records.DraftTally).
+    tallies: tuple[DraftTally, ...] = ()
 
     @cached_property
     def unit_names(self) -> frozenset[str]:
@@ -65,28 +70,110 @@ class Ledger:
         return self._submissions.get(id_)
 
     @cached_property
-    def _accepted(self) -> dict[str | None, tuple[list[datetime], list[SubmissionRecord]]]:
+    def _accepted(self) -> dict[str | None, tuple[list[int], list[SubmissionRecord]]]:
         """Accepted drafts per sending unit (None: all), oldest first, with their times for bisecting."""
+        # The daemon hands them in oldest first already, which sorting then merely confirms.
         ordered = sorted(
-            (s for s in self.submissions if s.status == "accepted"), key=lambda s: (s.received_at, s.id)
+            (s for s in self.submissions if s.status == "accepted"), key=attrgetter("received_at", "id")
         )
-        groups: dict[str | None, list[SubmissionRecord]] = defaultdict(list)
-        for s in ordered:
-            groups[s.unit].append(s)
-        groups[None] = ordered
-        return {unit: ([s.received_at for s in subs], subs) for unit, subs in groups.items()}
+        instants = [_instant(s.received_at) for s in ordered]
+        groups: dict[str | None, tuple[list[int], list[SubmissionRecord]]] = defaultdict(lambda: ([], []))
+        for instant, s in zip(instants, ordered, strict=True):
+            times, subs = groups[s.unit]
+            times.append(instant)
+            subs.append(s)
+        groups[None] = (instants, ordered)
+        return dict(groups)
 
     def accepted(self, period: Period, unit: str | None = None) -> list[SubmissionRecord]:
         """Accepted drafts received in `period` (from `unit` if given), oldest first."""
-        times, subs = self._accepted.get(unit, ([], []))
-        return subs[bisect_left(times, period.start) : bisect_left(times, period.end)]
+        return _within(self._accepted.get(unit), period)
+
+    @cached_property
+    def _by_category(self) -> dict[str, tuple[list[int], list[SubmissionRecord]]]:
+        groups: dict[str, tuple[list[int], list[SubmissionRecord]]] = defaultdict(lambda: ([], []))
+        for instant, s in zip(*self._accepted.get(None, ([], [])), strict=True):
+            times, subs = groups[s.category]
+            times.append(instant)
+            subs.append(s)
+        return dict(groups)
+
+    def filed(self, period: Period, category: str) -> list[SubmissionRecord]:
+        """Accepted drafts of `category` (a column's items) received in `period`, oldest first."""
+        return _within(self._by_category.get(category), period)
+
+    @cached_property
+    def _tallies(self) -> dict[str | None, tuple[list[date], list[DraftTally], list[int]]]:
+        """Tallies per sending unit (None: all) by day, with running counts for range sums."""
+        ordered = sorted(self.tallies, key=lambda t: t.day)
+        groups: dict[str | None, list[DraftTally]] = defaultdict(list)
+        for t in ordered:
+            groups[t.unit].append(t)
+        groups[None] = ordered
+        return {
+            unit: ([t.day for t in ts], ts, [0, *accumulate(t.count for t in ts)])
+            for unit, ts in groups.items()
+        }
+
+    def _tally_range(self, period: Period, unit: str | None) -> tuple[list[DraftTally], list[int], int, int]:
+        days, tallies, running = self._tallies.get(unit, ([], [], [0]))
+        first, end = day_of(period.start), day_of(period.end)
+        if days and (period.start != _midnight(first) or period.end != _midnight(end)):
+            raise ValueError(
+                f"period {period.label!r} does not run from midnight to midnight: tallies count days"
+            )
+        return tallies, running, bisect_left(days, first), bisect_left(days, end)
+
+    def tallied(self, period: Period, unit: str | None = None) -> list[DraftTally]:
+        """The tallies of drafts received in `period` (from `unit` if given), oldest first."""
+        tallies, _, lo, hi = self._tally_range(period, unit)
+        return tallies[lo:hi]
+
+    def count(self, period: Period, unit: str | None = None) -> int:
+        """How many accepted drafts were received in `period` (from `unit`): records and tallies."""
+        counted = len(self.accepted(period, unit))
+        if self.tallies:
+            _, running, lo, hi = self._tally_range(period, unit)
+            counted += running[hi] - running[lo]
+        return counted
 
     def adoptions_of(self, submission_id: int) -> list[AdoptionRecord]:
         """The submission's adoptions that stand (not revoked), oldest first."""
         return self._adoptions.get(submission_id, [])
 
+    @cached_property
+    def _active(self) -> tuple[list[AdoptionRecord], list[int]]:
+        standing = [a for subs in self._adoptions.values() for a in subs]
+        return standing, [_instant(a.adopted_at) for a in standing]
+
     def active_adoptions(self, period: Period) -> list[AdoptionRecord]:
-        return [a for subs in self._adoptions.values() for a in subs if a.adopted_at in period]
+        """The adoptions dated in `period` that stand, grouped by draft (drafts by first adoption)."""
+        standing, instants = self._active
+        start, end = _instant(period.start), _instant(period.end)
+        return [a for a, t in zip(standing, instants, strict=True) if start <= t < end]
+
+
+# In UTC, the zone the daemon's records come in: subtracting datetimes of the same zone is plain
+# arithmetic, of different zones two offset lookups.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _instant(moment: datetime) -> int:
+    # Microseconds since the epoch: comparing aware datetimes of different zones (the ledger's UTC,
+    # the periods' Asia/Shanghai) converts both on every comparison, ints compare at once.
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _within(index: tuple[list[int], list[SubmissionRecord]] | None, period: Period) -> list[SubmissionRecord]:
+    if index is None:
+        return []
+    times, subs = index
+    return subs[bisect_left(times, _instant(period.start)) : bisect_left(times, _instant(period.end))]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI)
 
 
 def adoption_order(adoption: AdoptionRecord) -> tuple[datetime, str, int]:
@@ -106,15 +193,24 @@ class MonthContext:
     # Column shortfalls are judged from this day on (the day the bureau began filing column
     # items through xinbao); None: never, column items still score.
     columns_from: date | None = None
+    # Rules looked up so far, by (unit, first day of the period): every draft asks.
+    _rules: dict[tuple[str, date], RuleSet] = field(default_factory=dict, compare=False, repr=False)
 
     def rules(self, unit: str, period: Period | None = None) -> RuleSet:
         """The rules for `unit`'s group in force at the start of `period` (default: this month)."""
-        record = self.ledger.unit(unit)
-        return self.profile.rules(period or self.month, record.group if record else "")
+        key = (unit, day_of((period or self.month).start))
+        found = self._rules.get(key)
+        if found is None:
+            record = self.ledger.unit(unit)
+            found = self._rules[key] = self.profile.rules(
+                period or self.month, record.group if record else ""
+            )
+        return found
 
     def rules_at(self, unit: str, moment: datetime) -> RuleSet:
         """The rules that score something dated `moment`: those of its month."""
-        return self.rules(unit, month_of(moment))
+        found = self._rules.get((unit, day_of(moment).replace(day=1)))
+        return found if found is not None else self.rules(unit, month_of(moment))
 
     def over(self, period: Period) -> bool:
         return self.now is None or self.now >= period.end

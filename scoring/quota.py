@@ -17,9 +17,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from scoring.calendar import WorkCalendar
+from scoring.context import Ledger
 from scoring.periods import SHANGHAI, Period, day_of, month_of, week_of
 from scoring.profile import Profile, Quota
-from scoring.records import SubmissionRecord, UnitRecord
+from scoring.records import DraftTally, SubmissionRecord, UnitRecord
 
 
 def weeks_in_month(month: Period) -> tuple[Period, ...]:
@@ -123,16 +124,18 @@ def week_quota(
     submissions: Iterable[SubmissionRecord],
     profile: Profile,
     calendar: WorkCalendar,
+    tallies: Iterable[DraftTally] = (),
 ) -> QuotaReport:
-    """Each unit's accepted drafts received in `week` against the weekly quota of the week's month."""
+    """Each unit's accepted drafts received in `week` against the weekly quota of the week's month.
+
+    `tallies` count too (drafts handed in as counts, records.DraftTally).
+    """
     version = profile.version_for(month_of_week(week))
     workdays = len(calendar.workdays(week))
-    subs = tuple(submissions)
+    ledger = _counter(submissions, tallies)
     rows = []
     for unit in ordered_units(units):
-        a = assess(
-            version.rules(unit.group).week, submitted=count_accepted(subs, unit.name, week), workdays=workdays
-        )
+        a = assess(version.rules(unit.group).week, submitted=ledger.count(week, unit.name), workdays=workdays)
         rows.append(QuotaRow(unit.name, unit.group, a.submitted, a.required, a.short, a.extra))
     return QuotaReport("week", week, workdays, tuple(rows))
 
@@ -144,17 +147,23 @@ def month_quota(
     submissions: Iterable[SubmissionRecord],
     profile: Profile,
     calendar: WorkCalendar,
+    tallies: Iterable[DraftTally] = (),
 ) -> QuotaReport:
-    """Each unit's accepted drafts received in `month` against the monthly quota."""
+    """Each unit's accepted drafts received in `month` against the monthly quota (`tallies` count too)."""
     version = profile.version_for(month)
     workdays = len(calendar.workdays(month))
-    subs = tuple(submissions)
+    ledger = _counter(submissions, tallies)
     rows = []
     for unit in ordered_units(units):
         a = assess(
             version.rules(unit.group).month,
-            submitted=count_accepted(subs, unit.name, month),
+            submitted=ledger.count(month, unit.name),
             workdays=workdays,
         )
         rows.append(QuotaRow(unit.name, unit.group, a.submitted, a.required, a.short, a.extra))
     return QuotaReport("month", month, workdays, tuple(rows))
+
+
+def _counter(submissions: Iterable[SubmissionRecord], tallies: Iterable[DraftTally]) -> Ledger:
+    # The engine's index of accepted drafts: one sort instead of a pass over all drafts per unit.
+    return Ledger((), tuple(submissions), (), (), tallies=tuple(tallies))

@@ -43,6 +43,24 @@ class SubmissionRecord:
 
 
 @dataclass(frozen=True)
+class DraftTally:
+    """`count` plain accepted drafts handed in as one figure: for a month scored only for its sum.
+
+    The drafts were sent by `unit` on `day` (Asia/Shanghai) and written by authors of the units in
+    `authors` (in the drafts' author order; None: unresolved; empty: no authors). "Plain": of a
+    category that is no article and no column of the profile, and named by no adoption, entry or
+    solicitation response, so that only the per-draft points and the quota counts see them.
+    `score_month` takes them for the months before (and the week after) the month it scores;
+    daemon/scoring_io.py builds them for a province-scale year.
+    """
+
+    unit: str | None
+    day: date
+    authors: tuple[str | None, ...]
+    count: int
+
+
+@dataclass(frozen=True)
 class AdoptionRecord:
     """A submission taken up by a channel of the profile (e.g. 市政府政务信息, provincial)."""
 

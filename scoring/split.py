@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
+from functools import lru_cache
 
 from scoring.records import SubmissionRecord
 
@@ -23,6 +24,13 @@ def split_evenly(amount: Decimal, n: int) -> tuple[Decimal, ...]:
     """
     if n < 1:
         raise ValueError(f"cannot split among {n} authors")
+    # Every draft asks for the same few splits. Keyed by the exponent too, so that 0.3 and 0.3000
+    # (equal, but not the same Decimal) each get exactly what they always got.
+    return _split(amount, amount.as_tuple().exponent, n)
+
+
+@lru_cache(maxsize=1024)
+def _split(amount: Decimal, _exponent: int | str, n: int) -> tuple[Decimal, ...]:
     magnitude = abs(amount)
     base = (magnitude / n).quantize(QUANTUM, rounding=ROUND_DOWN)
     parts = [base] * n

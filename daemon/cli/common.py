@@ -26,7 +26,7 @@ def read_config(ctx: typer.Context) -> Config:
 @contextmanager
 def opened(config: Config) -> Iterator[Engine]:
     """The ledger database at the newest schema, disposed when the block ends."""
-    from daemon.runtime import open_database
+    from daemon.db import open_database
 
     engine = open_database(config)
     try:

@@ -51,9 +51,10 @@ def scores(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（DESIGN.md 约定的格式）")] = False,
 ) -> None:
     """各单位（及个人）的月度或年度得分，每一分都列明计分规则、稿件和撰稿人。"""
+    from datetime import UTC, datetime
+
     from daemon.db import session
-    from daemon.runtime import system_clock
-    from daemon.scoring_io import load_calendar, load_profile, load_records, year_period
+    from daemon.scoring_io import load_calendar, load_month_records, load_profile, load_records, year_period
     from scoring.engine import score_month, score_year
     from scoring.periods import day_of
 
@@ -65,7 +66,11 @@ def scores(
     the_year = day_of(period.start).year if period is not None else year_number
     assert the_year is not None
     with opened(config) as engine, session(engine, readonly=True) as s:
-        records = load_records(s, config, year_period(the_year))
+        records = (
+            load_month_records(s, config, period)
+            if period is not None
+            else load_records(s, config, year_period(the_year))
+        )
     common: dict[str, Any] = {
         "units": records.units,
         "submissions": records.submissions,
@@ -74,7 +79,7 @@ def scores(
         "history": records.history,
         "profile": profile,
         "calendar": calendar,
-        "now": system_clock(),
+        "now": datetime.now(UTC),  # not daemon.runtime's clock: that module pulls in the mail stack
         **records.extra(),
     }
     result = (

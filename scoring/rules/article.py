@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, time
 
 from scoring.context import Credit, MonthContext, article_of, credits
-from scoring.periods import SHANGHAI, Period, day_of
+from scoring.periods import SHANGHAI, Period, day_of, month
 from scoring.results import Line
 from scoring.split import author_shares, fmt
 
@@ -25,8 +25,9 @@ class ArticleRule:
     def score(self, ctx: MonthContext) -> Iterator[Credit]:
         for unit in ctx.ledger.units:
             rules = ctx.rules(unit.name)
+            categories = {a.category for a in rules.articles}
             for sub in ctx.ledger.accepted(ctx.month, unit.name):
-                article = article_of(sub, rules)
+                article = article_of(sub, rules) if sub.category in categories else None
                 if article is None:
                     continue
                 shares = author_shares(
@@ -49,14 +50,22 @@ class ArticleRule:
             return
         for unit in ctx.ledger.units:
             rules = ctx.rules(unit.name)
-            sent = ctx.ledger.accepted(year, unit.name)
+            if not any(article.required_per_year for article in rules.articles):
+                continue
+            # Each draft counts as the article its own month's rules make it.
+            found = []
+            for number in range(1, 13):
+                period = month(first.year, number)
+                held = ctx.rules(unit.name, period)
+                categories = {a.category for a in held.articles}
+                for sub in ctx.ledger.accepted(period, unit.name):
+                    kind = article_of(sub, held) if sub.category in categories else None
+                    if kind is not None:
+                        found.append(kind.category)
             for article in rules.articles:
                 if article.required_per_year == 0:
                     continue
-                count = 0
-                for sub in sent:
-                    found = article_of(sub, ctx.rules_at(unit.name, sub.received_at))
-                    count += found is not None and found.category == article.category
+                count = found.count(article.category)
                 missing = article.required_per_year - count
                 if missing <= 0:
                     continue

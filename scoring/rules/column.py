@@ -30,8 +30,11 @@ class ColumnRule:
     def score(self, ctx: MonthContext) -> Iterator[Credit]:
         for unit in ctx.ledger.units:
             rules = ctx.rules(unit.name)
+            if not rules.columns:
+                continue
+            names = {c.name for c in rules.columns}
             for sub in ctx.ledger.accepted(ctx.month, unit.name):
-                column = rules.column(sub.category)
+                column = rules.column(sub.category) if sub.category in names else None
                 if column is None:
                     continue
                 shares = author_shares(
@@ -57,7 +60,7 @@ class ColumnRule:
         for period in cycle_periods(column.cycle, ctx.month, ctx.calendar):
             if not self._judged(ctx, period):
                 continue
-            filed = {s.unit for s in ctx.ledger.accepted(period) if s.category == column.name}
+            filed = {s.unit for s in ctx.ledger.filed(period, column.name)}
             if column.per_unit:
                 for name in names:
                     if name not in filed:

@@ -27,12 +27,12 @@ class QuotaRule:
         for unit in ctx.ledger.units:
             rules = ctx.rules(unit.name)
             for week, workdays in weeks:
-                sent = len(ctx.ledger.accepted(week, unit.name))
+                sent = ctx.ledger.count(week, unit.name)
                 outcome = assess(rules.week, submitted=sent, workdays=workdays)
                 for line in _lines("quota:week", _week_text(week), "每周", outcome, rules.week):
                     yield Credit(unit.name, line)
             if ctx.over(ctx.month):
-                sent = len(ctx.ledger.accepted(ctx.month, unit.name))
+                sent = ctx.ledger.count(ctx.month, unit.name)
                 outcome = assess(rules.month, submitted=sent, workdays=month_workdays)
                 for line in _lines("quota:month", _month_text(ctx.month), "每月", outcome, rules.month):
                     yield Credit(unit.name, line)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
 import daemon.db
+from daemon.config import parse_config
 from daemon.db import current_revision, head_revision, make_engine, session, upgrade
 from daemon.models import Message, MessageState, PollState, Submission, SubmissionStatus, Unit
 from outbox.table import Outbox
@@ -347,5 +348,93 @@ def test_a_bare_postgresql_url_uses_psycopg_3() -> None:
     engine = make_engine("postgresql://xinbao@127.0.0.1:5432/xinbao")
     try:
         assert engine.dialect.driver == "psycopg"
+    finally:
+        engine.dispose()
+
+
+def _later_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, revision: str) -> str:
+    """The shipped migrations plus a revision `9999` on top, as a later release would ship them."""
+    base = head_revision()
+    later = tmp_path / "migrations"
+    shutil.copytree(daemon.db.MIGRATIONS, later, ignore=shutil.ignore_patterns("__pycache__"))
+    (later / "versions" / "9999_note.py").write_text(revision.format(base=base), encoding="utf-8")
+    monkeypatch.setattr(daemon.db, "MIGRATIONS", later)
+    assert base is not None
+    return base
+
+
+NOTE = (
+    '"""Add a note to messages."""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+    'revision: str = "9999"\ndown_revision: str | None = "{base}"\n\n\n'
+    "def upgrade() -> None:\n"
+    '    op.add_column("messages", sa.Column("note", sa.Text(), nullable=True))\n'
+)
+
+
+def test_at_head_reads_the_revision_without_alembic(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that only reads checks alembic_version against the revision files' text: at the
+    newest revision it is there; empty, or behind a later release, it is not."""
+    engine = make_engine(db_url)
+    try:
+        assert daemon.db._script_head() == head_revision()
+        assert not daemon.db.at_head(engine)
+        upgrade(engine)
+        assert daemon.db.at_head(engine)
+        _later_release(tmp_path, monkeypatch, NOTE)
+        assert daemon.db._script_head() == head_revision() == "9999"
+        assert not daemon.db.at_head(engine)
+        upgrade(engine)
+        assert daemon.db.at_head(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        'revision = "9999"\nrevision = "9998"\ndown_revision = "{base}"\n',  # two revision lines
+        'REVISION = "9999"\ndown_revision = "{base}"\n',  # none the reader recognises
+        'revision = "9999"\ndown_revision = ("{base}", "0002")\n',  # a merge: fine, one head
+        'revision = "9999"\ndown_revision = None\n',  # a second root: two heads
+    ],
+)
+def test_a_revision_file_read_in_doubt_leaves_the_decision_to_alembic(
+    odd: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a plain single head counts as known; anything else answers None (alembic decides)."""
+    base = _later_release(tmp_path, monkeypatch, odd)
+    expected = "9999" if "(" in odd else None
+    assert daemon.db._script_head() == expected, base
+
+
+def test_opening_a_ledger_at_head_runs_no_migration(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`xinbao scores` on an up-to-date ledger does not touch alembic; on a new or older ledger
+    (`xinbao init`, the daemon after an upgrade) it migrates first, as before; units sync either way."""
+    config = parse_config({"database": {"url": db_url}, "units": [{"name": "危化科", "group": "department"}]})
+    calls: list[object] = []
+    real = daemon.db.upgrade
+
+    def counted(target: Engine) -> None:
+        calls.append(target)
+        real(target)
+
+    monkeypatch.setattr(daemon.db, "upgrade", counted)
+    daemon.db.open_database(config).dispose()
+    assert len(calls) == 1
+    engine = daemon.db.open_database(
+        parse_config({"database": {"url": db_url}, "units": [{"name": "宣教科"}]})
+    )
+    try:
+        assert len(calls) == 1
+        with session(engine) as s:
+            assert {(u.name, u.active) for u in s.exec(select(Unit))} == {("危化科", False), ("宣教科", True)}
+        _later_release(tmp_path, monkeypatch, NOTE)
+        daemon.db.open_database(config).dispose()
+        assert len(calls) == 2
+        assert "note" in {c["name"] for c in sa.inspect(engine).get_columns("messages")}
     finally:
         engine.dispose()

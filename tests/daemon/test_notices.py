@@ -500,3 +500,70 @@ def test_a_stale_time_never_counts_a_notice_twice(bureau: Bureau) -> None:
     first = run_due(bureau.engine, bureau.config, now=cst("2025-07-01", "09:00"))
     second = run_due(bureau.engine, bureau.config, now=cst("2025-07-01", "09:00") + timedelta(seconds=1))
     assert (first, second) == (["2025-W26", "2025-06"], [])
+
+
+def test_a_busy_years_notices_are_those_of_the_whole_year(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """The notice reads the other months' plain drafts as counts: on a busy year its table, praise,
+    shortfalls, adopted drafts and every line are those computed from every draft of the year.
+    宣教科 sends little: its draft of Monday 29 September fills W40 (checked in October), that of
+    Saturday 2 August W31 (checked in July), though neither month holds them."""
+    from daemon.notice_mail import options_from_config
+    from daemon.scoring_io import load_calendar, load_profile, load_records, year_period
+    from outbox.notice import build_notice
+    from scoring.engine import score_month
+    from scoring.periods import day_of
+    from tests.daemon.test_scores_cli import busy_year
+
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG.format(url=db_url) + "\n[scoring]\ncolumns_from = 2025-03-01\n", encoding="utf-8")
+    config = load_config(path)
+    with session(engine) as s:
+        ledger.sync_units(s, config.units, config.publicists)
+    busy_year(engine, seed=10, quiet="宣教科")
+    quiet = Bureau(engine, config, path)
+    for day in ("2025-07-08", "2025-08-02", "2025-09-29", "2025-10-15"):
+        quiet.draft("宣教科", f"宣教科开展安全生产宣传{day}", cst(day), "刘洋")
+    now = cst("2026-01-15")
+    profile, calendar, options = load_profile(config), load_calendar(config), options_from_config(config)
+    with session(engine, readonly=True) as s:
+        whole = load_records(s, config, year_period(2025))
+        for label in ("2025-01", "2025-06", "2025-07", "2025-10", "2025-12"):
+            month = parse_month(label)
+            scores = score_month(
+                month=month,
+                units=whole.units,
+                submissions=whole.submissions,
+                adoptions=whole.adoptions,
+                entries=whole.entries,
+                history=whole.history,
+                profile=profile,
+                calendar=calendar,
+                now=now,
+                **whole.extra(),
+            )
+            expected = build_notice(
+                scores=scores,
+                submissions=whole.submissions,
+                adoptions=whole.adoptions,
+                profile=profile,
+                calendar=calendar,
+                bureau=config.office.bureau,
+                office=config.office.name,
+                issued=day_of(now),
+                now=now,
+                order=options.order,
+                praise=options.praise,
+                recipients=options.recipients,
+            )
+            notice = build_notice_for(s, config, month, now=now)
+            assert notice == expected, label
+            assert notice.adopted, label
+            # January ended before the regulation (9 May 2025): no rules, no lines.
+            assert bool(notice.details) == (label != "2025-01"), label
+            short = {f.unit: f for f in notice.shortfalls}
+            if label == "2025-07":
+                assert short["宣教科"].weeks == (27, 29, 30)
+            if label == "2025-10":
+                assert short["宣教科"].weeks == (41, 43, 44)

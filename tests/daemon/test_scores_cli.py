@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,28 @@ from daemon import ledger
 from daemon.cli import app
 from daemon.config import Config, ConfigError, load_config
 from daemon.db import session
-from daemon.models import Message, MessageState, Submission, SubmissionAuthor, SubmissionStatus, Unit
-from daemon.scoring_io import articles, load_profile, quotas
+from daemon.models import (
+    Adoption,
+    Message,
+    MessageState,
+    Submission,
+    SubmissionAuthor,
+    SubmissionStatus,
+    Unit,
+)
+from daemon.models_scoring import Entry, History, Solicitation, SolicitationResponse
+from daemon.scoring_io import (
+    Records,
+    articles,
+    load_calendar,
+    load_month_records,
+    load_profile,
+    load_records,
+    quotas,
+    year_period,
+)
+from scoring.engine import score_month
+from scoring.periods import parse_month
 
 CST = ZoneInfo("Asia/Shanghai")
 CONFIG = """
@@ -399,3 +419,176 @@ def test_a_draft_adopted_in_july_scores_in_july(bureau: Bureau) -> None:
     assert Decimal(str(july["cumulative"])) == Decimal("1.8") + Decimal(str(july["score"]))
     june_out = _unit(bureau.json("scores", "--month", "2025-06"), "危化科")
     assert not [x for x in june_out["lines"] if x["rule"].startswith("adoption")]
+
+
+CHANNELS = ("市委盘锦信息", "市政府政务信息", "省级", "国家级", "内部简报")  # the last one is no channel
+CATEGORIES = ["regular"] * 10 + [
+    "research",
+    "research",
+    "experience",
+    "新闻时事",
+    "县区应急专栏",
+    "通知公告",
+    "部门会议",
+]
+
+
+def busy_year(engine: Engine, seed: int, drafts: int = 300, *, quiet: str = "") -> None:
+    """A busy 2025 in one transaction, with the edges a year has: drafts from every unit and from a
+    sender no unit claims, from late December 2024 into January 2026, some at midnight on a month's
+    first day; co-authors of other units and of none; articles long and short, column items,
+    rejected and duplicate drafts; adoptions revoked, entered twice, of a December 2024 draft, by
+    no known channel; office entries on drafts and units; a solicitation answered; May imported.
+    The `quiet` unit sends nothing (its people still co-write)."""
+    import random
+
+    rng = random.Random(seed)  # noqa: S311 (a reproducible ledger, not a secret)
+    with session(engine) as s:
+        units = [u.id for u in s.exec(select(Unit))]
+        senders = [u.id for u in s.exec(select(Unit).where(Unit.name != quiet))]
+        first = datetime(2024, 12, 20, tzinfo=CST)
+        subs: list[Submission] = []
+        for uid in range(1, drafts + 1):
+            received = first + timedelta(seconds=rng.randrange(385 * 86400))
+            if uid % 17 == 0:
+                received = datetime(2025, rng.randrange(1, 13), 1, tzinfo=CST)
+            msg = Message(
+                account="busy",
+                folder="INBOX",
+                uidvalidity=seed,
+                uid=uid,
+                sha256=hashlib.sha256(f"{seed}/{uid}".encode()).hexdigest(),
+                size=4096,
+                internaldate=received,
+                state=MessageState.ACKNOWLEDGED,
+                created_at=received,
+                updated_at=received,
+            )
+            s.add(msg)
+            s.flush()
+            assert msg.id is not None
+            sub = Submission(
+                message_row_id=msg.id,
+                unit_id=rng.choice([*senders, *senders, *senders, None]),
+                sender="busy@163.com",
+                title=f"稿件{uid}",
+                text_hash=hashlib.sha256(f"{seed}/{uid}".encode()).hexdigest(),
+                chars=rng.choice((900, 1200, 2400)),
+                status=rng.choice(
+                    [SubmissionStatus.ACCEPTED] * 8 + [SubmissionStatus.REJECTED, SubmissionStatus.DUPLICATE]
+                ),
+                category=rng.choice(CATEGORIES),
+                source=f"稿件{uid}.docx",
+                received_at=received,
+                created_at=received,
+            )
+            s.add(sub)
+            s.flush()
+            assert sub.id is not None
+            subs.append(sub)
+            for position in range(rng.choice((0, 1, 1, 1, 2, 3))):
+                unit_id = rng.choice([*units, None])
+                s.add(
+                    SubmissionAuthor(
+                        submission_id=sub.id,
+                        position=position,
+                        name=rng.choice(("王强", "李明", "赵敏", "李娜")),
+                        unit_text="",
+                        unit_id=unit_id,
+                    )
+                )
+        old = next(x for x in subs if x.received_at < datetime(2025, 1, 1, tzinfo=CST))
+        for n, sub in enumerate([old, *rng.sample(subs, drafts // 5)]):
+            when = max(sub.received_at, datetime(2025, 1, 2, tzinfo=CST)) + timedelta(
+                days=rng.randrange(0, 35)
+            )
+            revoked = when + timedelta(days=2) if n % 7 == 3 else None
+            for channel in rng.sample(CHANNELS, rng.choice((1, 1, 2))):
+                s.add(
+                    Adoption(
+                        submission_id=sub.id,
+                        channel=channel,
+                        level="",
+                        adopted_at=when,
+                        revoked_at=revoked,
+                        created_at=when,
+                    )
+                )
+        for n in range(14):
+            on_draft = n % 2 == 0
+            s.add(
+                Entry(
+                    kind=rng.choice(("solicitation", "leader_instruction", "typos", "late", "nonsense")),
+                    period=date(2025, rng.randrange(1, 13), rng.randrange(1, 29)),
+                    unit_id=None if on_draft else rng.choice(units),
+                    submission_id=rng.choice(subs).id if on_draft else None,
+                    person=rng.choice((None, "王强")),
+                    points=rng.choice((None, Decimal(1), Decimal("0.5"))),
+                    created_at=first,
+                )
+            )
+        sol = Solicitation(topic="汛期安全", deadline=date(2025, 7, 10), units=[], created_at=first)
+        s.add(sol)
+        s.flush()
+        assert sol.id is not None
+        for n, sub in enumerate(rng.sample(subs, 3)):
+            s.add(
+                SolicitationResponse(
+                    solicitation_id=sol.id, submission_id=sub.id, grade=(None, 2, 3)[n], created_at=first
+                )
+            )
+        s.add(
+            History(
+                unit_id=units[0],
+                month=date(2025, 5, 1),
+                submitted=4,
+                adoptions={"市政府政务信息": 1},
+                score=Decimal("2.2"),
+                imported_at=first,
+            )
+        )
+
+
+def test_a_month_read_with_tallies_scores_as_the_whole_year(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    """`scores --month` on a province's ledger reads the other months' plain drafts as counts
+    (load_month_records); on a busy year, every month scores exactly as from every draft of the year."""
+    bureau = make_bureau(engine, db_url, tmp_path, "\n[scoring]\ncolumns_from = 2025-03-01\n")
+    busy_year(engine, seed=8)
+    config = bureau.config
+    common = {
+        "profile": load_profile(config),
+        "calendar": load_calendar(config),
+        "now": datetime(2026, 2, 1, tzinfo=CST),
+    }
+    with session(engine, readonly=True) as s:
+        whole = load_records(s, config, year_period(2025))
+        for number in range(1, 13):
+            month = parse_month(f"2025-{number:02d}")
+            lean = load_month_records(s, config, month)
+            assert lean.tallies or number == 1
+            assert len(lean.submissions) < len(whole.submissions)
+            expected = score_month(month=month, **_records(whole), **common)
+            assert score_month(month=month, **_records(lean), **common) == expected, month.label
+
+
+def test_a_capped_profile_reads_the_whole_year(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """Under a profile that caps draft points the order of drafts matters: no tallies, every record."""
+    bureau = make_bureau(engine, db_url, tmp_path, '\n[scoring]\nprofile = "example-province"\n')
+    busy_year(engine, seed=9, drafts=80)
+    with session(engine, readonly=True) as s:
+        lean = load_month_records(s, bureau.config, parse_month("2025-06"))
+        whole = load_records(s, bureau.config, year_period(2025))
+    assert lean == whole
+
+
+def _records(records: Records) -> dict[str, Any]:
+    return {
+        "units": records.units,
+        "submissions": records.submissions,
+        "adoptions": records.adoptions,
+        "entries": records.entries,
+        "history": records.history,
+        **records.extra(),
+    }

@@ -6,6 +6,7 @@ pdftoppm into a PNG), and the PDF's text must hold the title and every unit of t
 
 from __future__ import annotations
 
+import copy
 import io
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from outbox.notice import build_notice
 from outbox.notice_docx import notice_docx
@@ -252,3 +254,28 @@ def test_libreoffice_renders_the_notice_with_its_table(tmp_path: Path) -> None:
     )
     (png,) = tmp_path.glob("page*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_row_of_a_provinces_table_is_formatted_like_the_first() -> None:
+    """200 units: the rows after the first are copies of it with their own figures, so each is the
+    same XML but for its text; a unit written with a space at its end (the copy writes plain text
+    only) is built cell by cell and keeps the space."""
+    notice = june_notice()
+    many = tuple(replace(notice.rows[n % 4], number=n + 1, unit=f"第{n + 1:03d}单位") for n in range(200))
+    spaced = replace(many[7], unit="第008单位 ")
+    doc = open_docx(notice_docx(replace(notice, rows=(*many[:7], spaced, *many[8:]))))
+    (table,) = doc.tables
+    rows = table.rows[1:-1]
+    assert [r.cells[1].text for r in rows] == [r.unit for r in (*many[:7], spaced, *many[8:])]
+    assert rows[150].cells[8].text == str(many[150].score.normalize())
+
+    def shape(tr: object) -> bytes:
+        clone = copy.deepcopy(tr)
+        for t in clone.iter(qn("w:t")):  # type: ignore[attr-defined]
+            t.text = ""
+            t.attrib.pop("{http://www.w3.org/XML/1998/namespace}space", None)
+        return etree.tostring(clone)
+
+    first = shape(rows[0]._tr)
+    assert all(shape(r._tr) == first for r in rows)
+    assert rows[7].cells[1].paragraphs[0].runs[0]._r.find(qn("w:t")).get(qn("xml:space")) == "preserve"

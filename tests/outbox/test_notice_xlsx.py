@@ -65,3 +65,37 @@ def test_changes_name_what_a_revoked_adoption_moved() -> None:
         f"撤销采用：《{ADOPTED}》（危化科，省级）",
     )
     assert changes(before, june_notice()) == ()
+
+
+def test_every_cell_keeps_the_grid_and_its_format() -> None:
+    """As the office opens it: a bold grey header row, every cell of the grid boxed and centred,
+    points as 0.00##, notes left-aligned, the 合计 row bold with its merged 单位 cell boxed too."""
+    notice = june_notice()
+    wb = load_workbook(io.BytesIO(notice_xlsx(notice)))
+    table, details = wb["通报表"], wb["得分明细"]
+    assert table["A1"].font.size == 14
+    assert table["A1"].font.b
+    assert table["A1"].alignment.horizontal == "center"
+    assert table["A1"].border.left.style is None
+    assert [str(r) for r in table.merged_cells.ranges] == ["A1:J1", "A7:B7"]
+    for row in table.iter_rows(min_row=2, max_row=7, max_col=10):
+        for cell in row:
+            if cell.coordinate == "B7":  # merged into A7: read back with the range's outer edges
+                continue
+            assert cell.border.left.style == cell.border.bottom.style == "thin", cell.coordinate
+            assert (cell.alignment.horizontal, cell.alignment.wrap_text) == ("center", True), cell.coordinate
+    assert {c.font.name for c in table[2]} == {"黑体"}
+    assert {c.fill.fgColor.rgb for c in table[2]} == {"00F2F2F2"}
+    assert {c.font.b for c in table[7] if c.coordinate != "B7"} == {True}
+    assert table["B7"].border.top.style == table["B7"].border.bottom.style == "thin"
+    assert [c.number_format for c in table[3]][-4:] == ["General", "0.00##", "0.00##", "0.00##"]
+    assert table["C3"].font.name == "Calibri"
+    assert table.freeze_panes == "C3"
+    assert table.column_dimensions["B"].width == 22
+    assert details["G2"].number_format == "0.00##"
+    assert details["H2"].alignment.horizontal == "left"
+    assert details["D2"].border.right.style == "thin"
+    assert details.auto_filter.ref == f"A1:H{len(notice.details) + 1}"
+    assert details.freeze_panes == "B2"
+    assert {c.font.b for c in wb["采用稿件"][1]} == {True}
+    assert wb["说明"]["B1"].value == "2025-06"

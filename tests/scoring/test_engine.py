@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from decimal import Decimal
 
+from scoring.engine import collector_paused
 from scoring.profile_toml import parse_profile
 from scoring.results import format_points
 from tests.scoring.builders import UNITS, D, adopt, at, draft, history, month, year
@@ -142,3 +144,21 @@ def test_people_are_ranked_by_score() -> None:
         ("李明", D("0.6")),
         ("王强", D("0.3")),
     ]
+
+
+def test_the_collector_is_paused_for_the_block_only() -> None:
+    """Scoring pauses the cyclic garbage collector for speed and leaves it as it found it."""
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
