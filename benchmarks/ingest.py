@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -110,15 +111,18 @@ def floor_run(srv: Servers, *, batch_size: int, quiet: bool = False) -> Run:
     return Run(time.perf_counter() - started, count, nbytes, cpu={"daemon": time.process_time() - cpu})
 
 
-def poll_run(srv: Servers, name: str, *, workers: int | None, profile: Path | None = None) -> Run:
-    """One pass from an empty ledger, timed stage by stage; then the relay until the outbox is empty."""
+def poll_run(
+    srv: Servers, name: str, *, workers: int | None, profile: Path | None = None, root: Path | None = None
+) -> Run:
+    """One pass from an empty ledger, timed stage by stage; then the relay until the outbox is empty.
+    `root`: where the run's ledger and raw store go (a tmpfs shows what the disk costs)."""
     import resource
 
     from daemon.models import Message
     from daemon.runtime import runtime
     from outbox.table import OUTBOX_TABLE, PENDING
 
-    config = srv.config(run_dir(srv, name))
+    config = srv.config(run_dir(srv, name, root=root))
     sent_before = srv.smtp.received
     profiler = None
     with timing() as clock:
@@ -208,6 +212,7 @@ def bench_ingest(
     seed: int = 8,
     profile: Path | None = None,
     log: bool = True,
+    root: Path | None = None,
 ) -> IngestResult:
     """Fill a fresh mailbox with `count` generated messages, then alternate floor and poll runs."""
     import os
@@ -226,7 +231,9 @@ def bench_ingest(
         for i in range(runs):
             floors.append(floor_run(srv, batch_size=batch))
             quiet.append(floor_run(srv, batch_size=batch, quiet=True))
-            polls.append(poll_run(srv, f"run{i}", workers=workers, profile=profile if i == 0 else None))
+            polls.append(
+                poll_run(srv, f"run{i}", workers=workers, profile=profile if i == 0 else None, root=root)
+            )
             if log:
                 f, p = floors[-1], polls[-1]
                 print(
@@ -236,6 +243,9 @@ def bench_ingest(
                     f"daemon + {p.cpu['workers']:.1f} s workers), outcomes {p.outcomes}",
                     flush=True,
                 )
+        if root is not None:  # a tmpfs holds memory: leave nothing behind in it
+            for i in range(runs):
+                shutil.rmtree(root / f"run{i}", ignore_errors=True)
         workers = workers or min(2, os.cpu_count() or 1)
         return IngestResult(appended, total, batch, workers, floors, polls, quiet)
 
@@ -268,10 +278,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=None, help="parse workers (default: as xinbao)")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--profile", type=Path, help="cProfile the first poll run's main process here")
+    parser.add_argument(
+        "--ledger-root",
+        type=Path,
+        help="put each run's ledger and raw store here (e.g. /dev/shm/xinbao-bench)",
+    )
     args = parser.parse_args(argv)
     mix = SizeMix(args.sizes, args.mean_mb, args.min_mb, args.max_mb)
     result = bench_ingest(
-        count=args.count, mix=mix, runs=args.runs, workers=args.workers, seed=args.seed, profile=args.profile
+        count=args.count,
+        mix=mix,
+        runs=args.runs,
+        workers=args.workers,
+        seed=args.seed,
+        profile=args.profile,
+        root=args.ledger_root,
     )
     print(describe(result))
 

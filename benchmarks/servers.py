@@ -166,9 +166,9 @@ def servers() -> Iterator[Servers]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_dir(srv: Servers, name: str) -> Path:
-    """An empty directory for one run's database and raw store."""
-    path = srv.scratch / name
+def run_dir(srv: Servers, name: str, *, root: Path | None = None) -> Path:
+    """An empty directory for one run's database and raw store (under `root`, e.g. a tmpfs, if given)."""
+    path = (root or srv.scratch) / name
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir()
+    path.mkdir(parents=True)
     return path
