@@ -85,18 +85,10 @@ def month_scores(
     calendar = scoring_io.load_calendar(config)
     scores = score_month(
         month=month,
-        units=records.units,
-        submissions=records.submissions,
-        adoptions=records.adoptions,
-        entries=records.entries,
-        history=records.history,
         profile=scoring_io.load_profile(config),
         calendar=calendar,
         now=now,
-        solicitations=records.solicitations,
-        responses=records.responses,
-        columns_from=records.columns_from,
-        tallies=records.tallies,
+        **records.engine_args(),
     )
     for warning in dict.fromkeys((*scores.warnings, *calendar.warnings)):
         log.warning(warning)

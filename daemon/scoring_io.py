@@ -151,12 +151,17 @@ class Records:
     # Plain drafts outside the month of load_month_records, as counts (score_month only).
     tallies: tuple[DraftTally, ...] = ()
 
-    def extra(self) -> dict[str, object]:
-        """The keyword arguments of score_month / score_year beyond the ledger's core records.
+    def engine_args(self) -> dict[str, Any]:
+        """The keyword arguments of score_month / score_year that come from the ledger.
 
         `tallies` only when there are some: load_month_records' records are for score_month.
         """
-        out: dict[str, object] = {
+        out: dict[str, Any] = {
+            "units": self.units,
+            "submissions": self.submissions,
+            "adoptions": self.adoptions,
+            "entries": self.entries,
+            "history": self.history,
             "solicitations": self.solicitations,
             "responses": self.responses,
             "columns_from": self.columns_from,

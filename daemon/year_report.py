@@ -70,17 +70,10 @@ def year_figures(s: Session, config: Config, year: int, *, now: datetime | None 
     records = scoring_io.load_records(s, config, period)
     scores = score_year(
         year=year,
-        units=records.units,
-        submissions=records.submissions,
-        adoptions=records.adoptions,
-        entries=records.entries,
-        history=records.history,
         profile=profile,
         calendar=scoring_io.load_calendar(config),
         now=now,
-        solicitations=records.solicitations,
-        responses=records.responses,
-        columns_from=records.columns_from,
+        **records.engine_args(),
     )
     score_of = {u.unit: u.score for u in scores.units}
     header = (

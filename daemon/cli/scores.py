@@ -73,15 +73,10 @@ def scores(
             else load_records(s, config, year_period(the_year))
         )
     common: dict[str, Any] = {
-        "units": records.units,
-        "submissions": records.submissions,
-        "adoptions": records.adoptions,
-        "entries": records.entries,
-        "history": records.history,
         "profile": profile,
         "calendar": calendar,
         "now": datetime.now(UTC),  # not daemon.runtime's clock: that module pulls in the mail stack
-        **records.extra(),
+        **records.engine_args(),
     }
     result = (
         score_month(month=period, **common) if period is not None else score_year(year=the_year, **common)

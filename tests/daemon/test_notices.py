@@ -532,16 +532,7 @@ def test_a_busy_years_notices_are_those_of_the_whole_year(
         for label in ("2025-01", "2025-06", "2025-07", "2025-10", "2025-12"):
             month = parse_month(label)
             scores = score_month(
-                month=month,
-                units=whole.units,
-                submissions=whole.submissions,
-                adoptions=whole.adoptions,
-                entries=whole.entries,
-                history=whole.history,
-                profile=profile,
-                calendar=calendar,
-                now=now,
-                **whole.extra(),
+                month=month, profile=profile, calendar=calendar, now=now, **whole.engine_args()
             )
             expected = build_notice(
                 scores=scores,

@@ -584,11 +584,4 @@ def test_a_capped_profile_reads_the_whole_year(engine: Engine, db_url: str, tmp_
 
 
 def _records(records: Records) -> dict[str, Any]:
-    return {
-        "units": records.units,
-        "submissions": records.submissions,
-        "adoptions": records.adoptions,
-        "entries": records.entries,
-        "history": records.history,
-        **records.extra(),
-    }
+    return records.engine_args()
