@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from daemon import ledger, replies
 from daemon.config import Config
@@ -32,14 +33,6 @@ class Intake:
         self.engine = engine
         self.store = store
         self.clock = clock
-
-    def store_fetched(
-        self, *, account: str, folder: str, uidvalidity: int, uid: int, raw: bytes, internaldate: datetime
-    ) -> int:
-        """Raw bytes to disk (fsynced) first; then the `fetched` row and the cursor in one commit."""
-        return self.store_batch(
-            account=account, folder=folder, uidvalidity=uidvalidity, batch=[(uid, raw, internaldate)]
-        )[0][0]
 
     def store_batch(
         self, *, account: str, folder: str, uidvalidity: int, batch: Sequence[tuple[int, bytes, datetime]]
@@ -64,7 +57,9 @@ class Intake:
                 if existing is not None and existing.id is not None:
                     out.append((existing.id, False))
                     continue
-                msg = Message(
+                _, row_id = _add_row(
+                    s,
+                    now,
                     account=account,
                     folder=folder,
                     uidvalidity=uidvalidity,
@@ -73,13 +68,8 @@ class Intake:
                     size=len(raw),
                     internaldate=internaldate,
                     state=MessageState.FETCHED,
-                    created_at=now,
-                    updated_at=now,
                 )
-                s.add(msg)
-                s.flush()
-                assert msg.id is not None
-                out.append((msg.id, True))
+                out.append((row_id, True))
         failpoint("fetched_committed")
         return out
 
@@ -111,7 +101,9 @@ class Intake:
             if existing is not None and existing.id is not None:
                 return existing.id
             ignored = env.auto_reply or is_own(self.config, env.from_addr)
-            msg = Message(
+            msg, row_id = _add_row(
+                s,
+                now,
                 account=account,
                 folder=folder,
                 uidvalidity=uidvalidity,
@@ -124,19 +116,23 @@ class Intake:
                 message_id=env.message_id[:500],
                 from_addr=env.from_addr[:320],
                 subject=env.subject[:1000],
-                created_at=now,
-                updated_at=now,
             )
-            s.add(msg)
-            s.flush()
-            assert msg.id is not None
             if not ignored:
                 s.add(
-                    ProblemRecord(message_row_id=msg.id, code=too_large.code.value, message=too_large.message)
+                    ProblemRecord(message_row_id=row_id, code=too_large.code.value, message=too_large.message)
                 )
                 parsed = header_only(head, limits=self.config.limits, trouble=too_large)
                 replies.answer(s, self.config, msg, parsed, [], [too_large], now=now)
-            return msg.id
+            return row_id
+
+
+def _add_row(s: Session, now: datetime, **fields: Any) -> tuple[Message, int]:
+    """A new `messages` row, flushed so that it has its id."""
+    msg = Message(created_at=now, updated_at=now, **fields)
+    s.add(msg)
+    s.flush()
+    assert msg.id is not None
+    return msg, msg.id
 
 
 def _meta(account: str, folder: str, uidvalidity: int, uid: int, internaldate: datetime) -> dict[str, Any]:
