@@ -18,7 +18,7 @@ from typing import Any, Literal, cast
 
 from sqlmodel import Session, col, select
 
-from daemon import scoring_io
+from daemon import records_io, scoring_io
 from daemon.config import Config, ConfigError
 from daemon.models import Message, MessageState, Submission, SubmissionStatus
 from daemon.notices import NoticeError
@@ -76,12 +76,12 @@ def recipients(config: Config) -> list[str]:
 
 def month_scores(
     s: Session, config: Config, month: Period, *, now: datetime
-) -> tuple[MonthScores, scoring_io.Records]:
+) -> tuple[MonthScores, records_io.Records]:
     """The month's scores as `xinbao scores` computes them, and the records they came from.
 
-    The other months' plain drafts come as tallies (scoring_io.load_month_records).
+    The other months' plain drafts come as tallies (records_io.load_month_records).
     """
-    records = scoring_io.load_month_records(s, config, month)
+    records = records_io.load_month_records(s, config, month)
     calendar = scoring_io.load_calendar(config)
     scores = score_month(
         month=month,
@@ -210,7 +210,7 @@ def weekly_context(s: Session, config: Config, week: Period, *, now: datetime) -
     as_of = min(now, week.end)
     month = month_of(as_of - timedelta(microseconds=1))
     span = Period("", min(week.start, month.start), max(week.end, month.end))
-    records = scoring_io.load_records(s, config, span)
+    records = records_io.load_records(s, config, span)
     calendar = scoring_io.load_calendar(config)
     profile = scoring_io.load_profile(config)
     common: dict[str, Any] = {

@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from daemon import scoring_io
+from daemon import records_io, scoring_io
 from daemon.config import Config
 from daemon.models import Adoption, Submission, Unit
 from scoring.engine import score_year
@@ -67,7 +67,7 @@ def year_figures(s: Session, config: Config, year: int, *, now: datetime | None 
         taken = s.get(Submission, a.submission_id)
         name = units.get(taken.unit_id, "（未登记单位）") if taken else "（未登记单位）"
         adopted[name][channel_level.get(a.channel, a.channel)] += 1
-    records = scoring_io.load_records(s, config, period)
+    records = records_io.load_records(s, config, period)
     scores = score_year(
         year=year,
         profile=profile,

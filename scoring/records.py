@@ -51,7 +51,7 @@ class DraftTally:
     category that is no article and no column of the profile, and named by no adoption, entry or
     solicitation response, so that only the per-draft points and the quota counts see them.
     `score_month` takes them for the months before (and the week after) the month it scores;
-    daemon/scoring_io.py builds them for a province-scale year.
+    daemon/records_io.py builds them for a province-scale year.
     """
 
     unit: str | None

@@ -55,7 +55,8 @@ def scores(
     from datetime import UTC, datetime
 
     from daemon.db import session
-    from daemon.scoring_io import load_calendar, load_month_records, load_profile, load_records, year_period
+    from daemon.records_io import load_month_records, load_records
+    from daemon.scoring_io import load_calendar, load_profile, year_period
     from scoring.engine import score_month, score_year
     from scoring.periods import day_of
 
@@ -162,7 +163,8 @@ def quota(
 ) -> None:
     """各单位在一周（或一月）内的报送篇数与任务数，按中国工作日历计算。"""
     from daemon.db import session
-    from daemon.scoring_io import load_calendar, load_profile, load_records
+    from daemon.records_io import load_records
+    from daemon.scoring_io import load_calendar, load_profile
     from scoring.periods import parse_month, parse_week
     from scoring.quota import month_quota, week_quota
 

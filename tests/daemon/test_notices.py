@@ -510,7 +510,8 @@ def test_a_busy_years_notices_are_those_of_the_whole_year(
     宣教科 sends little: its draft of Monday 29 September fills W40 (checked in October), that of
     Saturday 2 August W31 (checked in July), though neither month holds them."""
     from daemon.notice_mail import options_from_config
-    from daemon.scoring_io import load_calendar, load_profile, load_records, year_period
+    from daemon.records_io import load_records
+    from daemon.scoring_io import load_calendar, load_profile, year_period
     from outbox.notice import build_notice
     from scoring.engine import score_month
     from scoring.periods import day_of

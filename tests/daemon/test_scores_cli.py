@@ -35,16 +35,8 @@ from daemon.models import (
     Unit,
 )
 from daemon.models_scoring import Entry, History, Solicitation, SolicitationResponse
-from daemon.scoring_io import (
-    Records,
-    articles,
-    load_calendar,
-    load_month_records,
-    load_profile,
-    load_records,
-    quotas,
-    year_period,
-)
+from daemon.records_io import Records, load_month_records, load_records
+from daemon.scoring_io import articles, load_calendar, load_profile, quotas, year_period
 from scoring.engine import score_month
 from scoring.periods import parse_month
 

@@ -205,7 +205,7 @@ def random_year(seed: int, drafts: int = 360) -> dict[str, tuple[object, ...]]:
 
 
 def split_for(year: dict[str, tuple[object, ...]], scored: Period, profile: Profile) -> dict[str, object]:
-    """What daemon/scoring_io.load_month_records hands in: records, and the rest as tallies."""
+    """What daemon/records_io.load_month_records hands in: records, and the rest as tallies."""
     rule_sets = [r for v in profile.versions for r in (v.default, *(g for _, g in v.groups))]
     special = {a.category for r in rule_sets for a in r.articles} | {
         c.name for r in rule_sets for c in r.columns
