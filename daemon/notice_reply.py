@@ -17,9 +17,9 @@ from sqlmodel import Session, col, select
 from daemon import ledger
 from daemon.config import Config
 from daemon.models import Unit
-from daemon.replies import office_message
+from daemon.replies import queue_reply
 from outbox.render import render
-from outbox.table import Outbox, enqueue
+from outbox.table import Outbox
 from parsers.types import ParsedMessage
 from scoring.periods import Period, day_of, month_of, parse_month
 from scoring.results import Line, format_points
@@ -85,26 +85,8 @@ def answer_details(
     )
     request = parsed.message_id or f"{parsed.subject}|{parsed.date}"
     key = f"details|{month.label}#{hashlib.sha256(request.encode()).hexdigest()[:12]}|{parsed.from_addr}"
-    message = office_message(
-        config,
-        to=parsed.from_addr,
-        subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
-        key=key,
-        in_reply_to=parsed.message_id or None,
-        references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
-        auto_reply=True,
-        now=now,
-    )
-    enqueue(
-        s,
-        key=key,
-        kind="details",
-        recipient=parsed.from_addr,
-        message=message,
-        now=now,
-        cause_message_row_id=cause_message_row_id,
+    queue_reply(
+        s, config, parsed, mail, kind="details", key=key, now=now, cause_message_row_id=cause_message_row_id
     )
     return True
 

@@ -19,7 +19,7 @@ from daemon import ledger, scoring_io
 from daemon.config import Config
 from daemon.models import Message, Submission, SubmissionStatus, Unit
 from outbox.compose import Attachment, compose
-from outbox.receipt import ReceiptContext, ReceiptDraft, mail_kind, receipt_mail, unknown_sender_mail
+from outbox.receipt import ReceiptContext, ReceiptDraft, mail_kind, render_receipt
 from outbox.render import Rendered, render
 from outbox.table import Outbox, enqueue
 from parsers.types import Code, ParsedMessage, Problem
@@ -108,6 +108,41 @@ def queue_mail(
     return int(enqueue(s, key=key, kind=kind, recipient=to, message=mail, now=now))
 
 
+def queue_reply(
+    s: Session,
+    config: Config,
+    parsed: ParsedMessage,
+    rendered: Rendered,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    cause_message_row_id: int | None = None,
+) -> None:
+    """Queue an automatic answer to `parsed`, in its thread: receipts, rejections, 明细, commands."""
+    mail = office_message(
+        config,
+        to=parsed.from_addr,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        key=key,
+        in_reply_to=parsed.message_id or None,
+        references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
+        auto_reply=True,
+        now=now,
+    )
+    enqueue(
+        s,
+        key=key,
+        kind=kind,
+        recipient=parsed.from_addr,
+        message=mail,
+        now=now,
+        cause_message_row_id=cause_message_row_id,
+    )
+
+
 def answer(
     s: Session,
     config: Config,
@@ -122,48 +157,20 @@ def answer(
     to = parsed.from_addr
     if not _answerable(to):
         return
-    references = tuple(r for r in (*parsed.references, parsed.message_id) if r)
-    threading: dict[str, Any] = {"in_reply_to": parsed.message_id or None, "references": references}
-    common = {"to": to, "sender": _sender(config), "domain": _domain(config), "date": now, **threading}
-    if msg.outcome == "held":
-        # Maybe not the publicist at all: a short note, nothing about the unit's records.
-        key = f"held|{msg.sha256[:16]}|{to}"
+    if msg.outcome in ("held", "unverified"):
+        # Held: maybe not the publicist at all; unverified: an unregistered address. A short note,
+        # nothing about a unit's records.
+        kind = "held" if msg.outcome == "held" else "unknown_sender"
         rendered = render(
-            "publicist/held",
+            f"publicist/{kind}",
+            sender=to,
             subject=parsed.subject,
             received_at=msg.internaldate,
             office_name=config.office.name,
             today=now,
         )
-        mail = compose(
-            sender_name=config.office.name,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            key=key,
-            auto_reply=True,
-            **common,
-        )
-        enqueue(s, key=key, kind="held", recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
-        return
-    if msg.outcome == "unverified":
-        key = f"unknown_sender|{msg.sha256[:16]}|{to}"
-        mail = unknown_sender_mail(
-            office_name=config.office.name,
-            subject=parsed.subject,
-            received_at=msg.internaldate,
-            key=key,
-            **common,
-        )
-        enqueue(
-            s,
-            key=key,
-            kind="unknown_sender",
-            recipient=to,
-            message=mail,
-            now=now,
-            cause_message_row_id=msg.id,
-        )
+        key = f"{kind}|{msg.sha256[:16]}|{to}"
+        queue_reply(s, config, parsed, rendered, kind=kind, key=key, now=now, cause_message_row_id=msg.id)
         return
     publicist = ledger.publicist_by_email(s, to)
     unit = s.get(Unit, publicist.unit_id) if publicist else None
@@ -193,8 +200,8 @@ def answer(
     )
     kind = mail_kind(ctx)
     key = f"{kind}|{msg.sha256[:16]}|{to}"
-    mail = receipt_mail(ctx, key=key, **common)
-    enqueue(s, key=key, kind=kind, recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
+    rendered = render_receipt(ctx, today=now)
+    queue_reply(s, config, parsed, rendered, kind=kind, key=key, now=now, cause_message_row_id=msg.id)
 
 
 def _receipt_draft(d: DraftDecision, sub: Submission) -> ReceiptDraft:

@@ -22,7 +22,8 @@ from daemon import ledger
 from daemon.config import Config
 from daemon.models import Submission, SubmissionStatus, Unit
 from daemon.models_scoring import Solicitation, SolicitationResponse
-from daemon.replies import office_message
+from daemon.replies import office_message, queue_reply
+from outbox.render import Rendered
 from outbox.table import Outbox, enqueue
 from parsers.types import ParsedMessage
 
@@ -231,26 +232,15 @@ def handle_mail(
         text = f"约稿未能登记：{exc}。\n正文请写明：\n主题：…\n截止：2025-07-10\n单位：危化科、盘山县应急管理局（不写则为全部单位）\n"
     if quiet:
         return sol
-    to = parsed.from_addr
-    key = f"solicitation_reply|{sha[:16]}|{to}"
-    mail = office_message(
-        config,
-        to=to,
-        subject=f"回复：{parsed.subject}",
-        text=text,
-        html=None,
-        key=key,
-        in_reply_to=parsed.message_id or None,
-        references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
-        auto_reply=True,
-        now=now,
-    )
-    enqueue(
+    key = f"solicitation_reply|{sha[:16]}|{parsed.from_addr}"
+    reply = Rendered(f"回复：{parsed.subject}", text, None)
+    queue_reply(
         s,
-        key=key,
+        config,
+        parsed,
+        reply,
         kind="solicitation_reply",
-        recipient=to,
-        message=mail,
+        key=key,
         now=now,
         cause_message_row_id=message_row_id,
     )

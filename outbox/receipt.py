@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Literal
 
-from outbox.compose import compose
 from outbox.render import Rendered, render
 
 DraftStatus = Literal["accepted", "duplicate", "rejected", "replaced"]
@@ -84,71 +82,4 @@ def render_receipt(ctx: ReceiptContext, *, today: datetime) -> Rendered:
         to_fix=to_fix,
         office_name=ctx.office_name,
         today=today,
-    )
-
-
-def receipt_mail(
-    ctx: ReceiptContext,
-    *,
-    to: str,
-    sender: str,
-    key: str,
-    domain: str,
-    date: datetime,
-    in_reply_to: str | None = None,
-    references: Sequence[str] = (),
-) -> EmailMessage:
-    """The receipt or rejection as a message from the office, threaded under the publicist's mail."""
-    rendered = render_receipt(ctx, today=date)
-    return compose(
-        sender=sender,
-        sender_name=ctx.office_name,
-        to=to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        key=key,
-        domain=domain,
-        in_reply_to=in_reply_to,
-        references=references,
-        auto_reply=True,
-        date=date,
-    )
-
-
-def unknown_sender_mail(
-    *,
-    to: str,
-    sender: str,
-    office_name: str,
-    subject: str,
-    received_at: datetime,
-    key: str,
-    domain: str,
-    date: datetime,
-    in_reply_to: str | None = None,
-    references: Sequence[str] = (),
-) -> EmailMessage:
-    """The polite reply to mail from an address that is not a registered publicist's."""
-    rendered = render(
-        "publicist/unknown_sender",
-        sender=to,
-        subject=subject,
-        received_at=received_at,
-        office_name=office_name,
-        today=date,
-    )
-    return compose(
-        sender=sender,
-        sender_name=office_name,
-        to=to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        key=key,
-        domain=domain,
-        in_reply_to=in_reply_to,
-        references=references,
-        auto_reply=True,
-        date=date,
     )

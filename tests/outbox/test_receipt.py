@@ -10,15 +10,9 @@ from email.message import EmailMessage
 import jinja2
 import pytest
 
-from outbox.receipt import (
-    ReceiptContext,
-    ReceiptDraft,
-    mail_kind,
-    receipt_mail,
-    render_receipt,
-    unknown_sender_mail,
-)
-from outbox.render import cn_ordinal, render
+from outbox.compose import compose
+from outbox.receipt import ReceiptContext, ReceiptDraft, mail_kind, render_receipt
+from outbox.render import Rendered, cn_ordinal, render
 from outbox.table import raw_bytes
 from parsers.types import CATALOGUE, Code
 
@@ -151,15 +145,29 @@ def test_html_escapes_what_publicists_type() -> None:
     assert "《<b>应急</b> & 安全》" in r.text
 
 
+def _as_sent(rendered: Rendered, *, to: str, key: str, in_reply_to: str | None = None) -> EmailMessage:
+    """A rendered reply composed as daemon.replies.queue_reply sends it: from the office, automatic."""
+    return compose(
+        sender="pjyjjbgs@163.com",
+        sender_name=OFFICE,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        key=key,
+        domain="163.com",
+        in_reply_to=in_reply_to,
+        auto_reply=True,
+        date=TODAY,
+    )
+
+
 def test_receipt_mail_is_an_auto_reply_in_the_thread() -> None:
     """The receipt goes out from the office's name, threaded, marked auto-replied."""
-    msg = receipt_mail(
-        _ctx(ACCEPTED),
+    msg = _as_sent(
+        render_receipt(_ctx(ACCEPTED), today=TODAY),
         to="wangqiang.wh@163.com",
-        sender="pjyjjbgs@163.com",
         key="receipt|msg-42|wangqiang.wh@163.com",
-        domain="163.com",
-        date=TODAY,
         in_reply_to="<abc@163.com>",
     )
     parsed = message_from_bytes(raw_bytes(msg), policy=policy.default)
@@ -175,16 +183,15 @@ def test_receipt_mail_is_an_auto_reply_in_the_thread() -> None:
 
 def test_unknown_sender_reply_is_polite_and_promises_a_check() -> None:
     """Mail from an unregistered QQ address: thanked, told the office will check, nothing counted."""
-    msg = unknown_sender_mail(
-        to="12345678@qq.com",
-        sender="pjyjjbgs@163.com",
-        office_name=OFFICE,
+    rendered = render(
+        "publicist/unknown_sender",
+        sender="12345678@qq.com",
         subject="报送稿件",
         received_at=datetime(2025, 6, 20, 1, 30, tzinfo=UTC),
-        key="unknown_sender|2025-06-20|12345678@qq.com",
-        domain="163.com",
-        date=TODAY,
+        office_name=OFFICE,
+        today=TODAY,
     )
+    msg = _as_sent(rendered, to="12345678@qq.com", key="unknown_sender|2025-06-20|12345678@qq.com")
     parsed = message_from_bytes(raw_bytes(msg), policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     assert parsed["Subject"] == "【已收到】“报送稿件”——发件邮箱待核实"
