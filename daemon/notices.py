@@ -35,7 +35,6 @@ from daemon.config import Config, ConfigError
 from daemon.db import session
 from daemon.models import Message
 from outbox.table import Outbox
-from parsers.types import ParsedMessage
 from scoring.calendar import WorkCalendar
 from scoring.periods import SHANGHAI, Period, month_of, parse_month, parse_week, week_of
 
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = [
     "NoticeError",
     "Schedule",
-    "answer_details",
     "build_notice_for",
     "done_periods",
     "due_monthly",
@@ -101,23 +99,6 @@ def queue_weekly(
     from daemon import notice_mail
 
     return notice_mail.queue_weekly(s, config, week, now=now, remind_publicists=remind_publicists)
-
-
-def answer_details(
-    s: Session,
-    config: Config,
-    parsed: ParsedMessage,
-    *,
-    now: datetime,
-    cause_message_row_id: int | None = None,
-) -> bool:
-    """Answer a verified publicist's 明细 request with their unit's lines; True if it was one.
-
-    The request is 明细 in the subject or above the quote in `parsed.body` (daemon.notice_reply).
-    """
-    from daemon import notice_reply
-
-    return notice_reply.answer_details(s, config, parsed, now=now, cause_message_row_id=cause_message_row_id)
 
 
 @dataclass(frozen=True)

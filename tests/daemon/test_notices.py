@@ -29,9 +29,9 @@ from daemon.config import Config, ConfigError, load_config
 from daemon.db import session
 from daemon.models import Message, MessageState, Submission, SubmissionAuthor, SubmissionStatus, Unit
 from daemon.notice_mail import options_from_config, render_weekly
+from daemon.notice_reply import answer_details
 from daemon.notices import (
     NoticeError,
-    answer_details,
     build_notice_for,
     due_monthly,
     due_weekly,
