@@ -301,22 +301,9 @@ def answer_bulletin(
     """Tell the office which bulletin lines matched a draft, which are ambiguous, which matched none."""
     from daemon.adoptions import bulletin_reply
 
-    to = parsed.from_addr
     rendered = bulletin_reply(result, config=config, subject=parsed.subject, now=now)
-    key = f"bulletin|{msg.sha256[:16]}|{to}"
-    mail = office_message(
-        config,
-        to=to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        key=key,
-        in_reply_to=parsed.message_id or None,
-        references=tuple(r for r in (*parsed.references, parsed.message_id) if r),
-        auto_reply=True,
-        now=now,
-    )
-    enqueue(s, key=key, kind="bulletin", recipient=to, message=mail, now=now, cause_message_row_id=msg.id)
+    key = f"bulletin|{msg.sha256[:16]}|{parsed.from_addr}"
+    queue_reply(s, config, parsed, rendered, kind="bulletin", key=key, now=now, cause_message_row_id=msg.id)
 
 
 def alert_forged_office(s: Session, config: Config, msg: Message, reason: str, *, now: datetime) -> None:
