@@ -319,9 +319,22 @@ def alert_forged_office(s: Session, config: Config, msg: Message, reason: str, *
 
 
 def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days: int = 7) -> int:
-    """Queue the daily digest of mail from unregistered addresses for each finished day; idempotent."""
+    """Queue the daily digest of mail from unregistered addresses for each finished day; idempotent.
+
+    Runs every pass: days whose digests are all queued already are not read again.
+    """
     today = day_of(now)
-    since = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=SHANGHAI)
+    recent = [today - timedelta(days=k) for k in range(days, 0, -1)]
+    keys = {f"unverified_digest|{d.isoformat()}|{to}" for d in recent for to in config.office.emails}
+    done = set(s.exec(select(Outbox.key).where(col(Outbox.key).in_(keys))).all())
+    open_days = [
+        d
+        for d in recent
+        if any(f"unverified_digest|{d.isoformat()}|{to}" not in done for to in config.office.emails)
+    ]
+    if not open_days:
+        return 0
+    since = datetime.combine(open_days[0], datetime.min.time(), tzinfo=SHANGHAI)
     until = datetime.combine(today, datetime.min.time(), tzinfo=SHANGHAI)
     rows = s.exec(
         select(Message)
@@ -332,15 +345,23 @@ def queue_unverified_digests(s: Session, config: Config, *, now: datetime, days:
         )
         .order_by(col(Message.internaldate))
     ).all()
+    titles: dict[int, list[str]] = defaultdict(list)
+    for row_id, title in s.exec(
+        select(Submission.message_row_id, Submission.title)
+        .where(col(Submission.message_row_id).in_([m.id for m in rows]))
+        .order_by(col(Submission.id))
+    ):
+        titles[row_id].append(title)
     by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for m in rows:
-        titles = s.exec(select(Submission.title).where(Submission.message_row_id == m.id)).all()
+        if day_of(m.internaldate) not in open_days:
+            continue
         by_day[day_of(m.internaldate)].append(
             {
                 "sender": m.from_addr,
                 "subject": m.subject or "",
                 "received_at": m.internaldate,
-                "titles": list(titles),
+                "titles": titles.get(m.id or 0, []),
                 "reason": "已登记邮箱，但未通过发件人身份验证，疑似冒用" if m.outcome == "held" else "",
             }
         )

@@ -193,6 +193,7 @@ def test_unknown_senders_are_held_answered_politely_and_reported_next_day(
     digests = [r for r in smtp.received if r.rcpt_tos == (OFFICE,)]
     assert len(digests) == 1
     assert "stranger@qq.com" in text_of(digests[0].raw)
+    assert "稿件：《某某公司安全生产月活动》" in text_of(digests[0].raw)
 
 
 @pytest.mark.usefixtures("env")
