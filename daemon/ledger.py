@@ -148,17 +148,26 @@ def find_rejected_to_replace(
 
 def count_accepted(session: Session, unit_id: int, start: datetime, end: datetime) -> int:
     """Accepted submissions of a unit received in [start, end)."""
-    stmt = (
-        select(sa.func.count())
-        .select_from(Submission)
-        .where(
-            Submission.unit_id == unit_id,
-            Submission.status == SubmissionStatus.ACCEPTED,
-            col(Submission.received_at) >= start,
-            col(Submission.received_at) < end,
-        )
+    return count_accepted_in(session, unit_id, [(start, end)])[0]
+
+
+def count_accepted_in(
+    session: Session, unit_id: int, windows: Sequence[tuple[datetime, datetime]]
+) -> tuple[int, ...]:
+    """Accepted submissions of a unit received in each [start, end) of `windows`, in one query
+    (a receipt states the week's and the month's count)."""
+    received = col(Submission.received_at)
+    counts = [
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(received >= a, received < b), 1), else_=0)), 0)
+        for a, b in windows
+    ]
+    stmt = sa.select(*counts).where(
+        col(Submission.unit_id) == unit_id,
+        col(Submission.status) == SubmissionStatus.ACCEPTED,
+        received >= min(a for a, _ in windows),
+        received < max(b for _, b in windows),
     )
-    return session.exec(stmt).one()
+    return tuple(int(n) for n in session.execute(stmt).one())
 
 
 def message_by_uid(session: Session, account: str, folder: str, uidvalidity: int, uid: int) -> Message | None:

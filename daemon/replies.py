@@ -175,12 +175,9 @@ def answer(
     publicist = ledger.publicist_by_email(s, to)
     unit = s.get(Unit, publicist.unit_id) if publicist else None
     week, month = week_of(msg.internaldate), month_of(msg.internaldate)
-    counts = (0, 0)
+    counts: tuple[int, ...] = (0, 0)
     if unit is not None and unit.id is not None:
-        counts = (
-            ledger.count_accepted(s, unit.id, week.start, week.end),
-            ledger.count_accepted(s, unit.id, month.start, month.end),
-        )
+        counts = ledger.count_accepted_in(s, unit.id, [(week.start, week.end), (month.start, month.end)])
     drafts = [_receipt_draft(d, sub) for d, sub in pairs]
     # The quotas (三、(一)1) of the unit's group, from the scoring profile.
     week_quota, month_quota = scoring_io.quotas(config, msg.internaldate, unit.group if unit else "")

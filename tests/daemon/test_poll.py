@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -129,6 +130,10 @@ def test_a_weekend_backlog_is_fetched_in_batches_while_parsing_goes_on(
     assert sorted(parsed_mail(m.raw)["In-Reply-To"] for m in smtp.received) == sorted(
         parsed_mail(raw)["Message-ID"] for raw in dovecot.messages().values()
     )
+    # Each receipt counts the drafts recorded before it, whichever commit they shared.
+    for period in ("本周（第\\d+周）", "本月"):
+        counts = [re.search(period + r"已报送 (\d+) 篇", text_of(m.raw)) for m in smtp.received]
+        assert sorted(int(c.group(1)) for c in counts if c) == list(range(1, 13))
 
 
 @pytest.mark.usefixtures("env")
