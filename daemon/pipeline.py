@@ -97,17 +97,17 @@ class Pipeline:
         self.directory = directory
         self.clock = clock
         self.max_attempts = max_attempts
-        # Digests of claimed rows, for `load` (claim_many runs in the poller's thread only).
-        self._sha: dict[int, str] = {}
 
     def claim(self, row_id: int) -> bytes | None:
         """Count an attempt (committed before any work) and return the raw bytes, or None if done."""
-        return self.load(row_id) if self.claim_many([row_id]) else None
+        sha = self.claim_many([row_id]).get(row_id)
+        return self.store.get(sha) if sha is not None else None
 
-    def claim_many(self, row_ids: Sequence[int]) -> list[int]:
+    def claim_many(self, row_ids: Sequence[int]) -> dict[int, str]:
         """Count an attempt for each row still `fetched`, in ONE commit before any of them is
-        parsed; return those claimed. A row out of attempts becomes `poison` instead."""
-        claimed: set[int] = set()
+        parsed; return the digests of the raw mail of those claimed, by row id, in order. A row out of
+        attempts becomes `poison` instead."""
+        claimed: dict[int, str] = {}
         now = self.clock()
         with session(self.engine) as s:
             for msg in s.exec(select(Message).where(col(Message.id).in_(row_ids))).all():
@@ -127,18 +127,9 @@ class Pipeline:
                     continue
                 msg.attempts += 1
                 msg.updated_at = now
-                self._sha[msg.id] = msg.sha256
-                claimed.add(msg.id)
+                claimed[msg.id] = msg.sha256
         failpoint("attempt_counted")
-        return [i for i in row_ids if i in claimed]
-
-    def load(self, row_id: int) -> bytes:
-        """The stored raw bytes of a row claimed by `claim_many` (checked against its digest)."""
-        return self.store.get(self._sha.pop(row_id))
-
-    def forget(self, row_id: int) -> None:
-        """Drop what `claim_many` remembered of a row whose bytes are already in hand."""
-        self._sha.pop(row_id, None)
+        return {i: claimed[i] for i in row_ids if i in claimed}
 
     def analyse(self, raw: bytes) -> Analysis:
         """Parse (in a guard worker) and, for publicists and the office, verify the sender.

@@ -321,19 +321,16 @@ class Poller:
         group: list[tuple[int, bytes | None]],
         window: deque[tuple[int, int, Future[Analysis] | None]],
     ) -> None:
-        claimed = set(self.pipeline.claim_many([row_id for row_id, _ in group]))
+        claimed = self.pipeline.claim_many([row_id for row_id, _ in group])
         for row_id, raw in group:
             size = len(raw) if raw is not None else 0
-            if row_id not in claimed:
-                window.append((row_id, size, None))
-                continue
-            if raw is not None:
-                self.pipeline.forget(row_id)
-            window.append((row_id, size, pool.submit(self._analyse, row_id, raw)))
+            sha = claimed.get(row_id)
+            future = pool.submit(self._analyse, raw, sha) if sha is not None else None
+            window.append((row_id, size, future))
 
-    def _analyse(self, row_id: int, raw: bytes | None) -> Analysis:
+    def _analyse(self, raw: bytes | None, sha: str) -> Analysis:
         # Bytes not in hand (a row from an earlier pass) are read back, and checked, here.
-        return self.pipeline.analyse(raw if raw is not None else self.pipeline.load(row_id))
+        return self.pipeline.analyse(raw if raw is not None else self.pipeline.store.get(sha))
 
     def _acknowledge(self, uidvalidity: int, report: PassReport) -> None:
         assert self.mailbox is not None
