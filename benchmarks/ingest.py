@@ -36,6 +36,7 @@ class Run:
     messages: int
     nbytes: int
     stages: dict[str, float] = field(default_factory=dict)
+    stage_cpu: dict[str, float] = field(default_factory=dict)  # the calling thread's CPU seconds
     setup: float = 0.0
     left_after_pass: int = 0
     states: dict[str, int] = field(default_factory=dict)
@@ -81,6 +82,12 @@ class IngestResult:
         found = {k for r in self.poll for k in r.stages}
         names = [k for k in ORDER if k in found] + sorted(found - set(ORDER))
         return {k: statistics.median(r.stages.get(k, 0.0) for r in self.poll) for k in names}
+
+    def stage_cpu_medians(self) -> dict[str, float]:
+        """Median thread CPU seconds per stage (0 for the parse: its threads wait on processes)."""
+        return {
+            k: statistics.median(r.stage_cpu.get(k, 0.0) for r in self.poll) for k in self.stage_medians()
+        }
 
 
 def floor_run(srv: Servers, *, batch_size: int, quiet: bool = False) -> Run:
@@ -171,6 +178,7 @@ def poll_run(
         report.fetched,
         nbytes,
         stages=stages,
+        stage_cpu={k: v for k, v in clock.cpu.items() if k != "parse"},
         setup=setup,
         left_after_pass=pending,
         states=dict(report.states),
@@ -261,9 +269,13 @@ def describe(result: IngestResult) -> str:
         f"  (+ {p.setup:.2f} s creating the database)",
         f"ratio poll/floor: {result.ratio:.2f} (against the debug-off floor: {result.quiet_ratio:.2f})",
         f"receipts left unsent after the single pass: {p.left_after_pass} of {p.receipts}",
-        "stage split (median seconds; parse is summed over the workers):",
+        "stage split (median seconds, wall and the stage's thread CPU; parse is summed over the workers):",
     ]
-    lines += [f"  {k:<18} {v:7.2f}" for k, v in result.stage_medians().items()]
+    cpu = result.stage_cpu_medians()
+    lines += [
+        f"  {k:<18} {v:7.2f}" + (f"  cpu {cpu[k]:6.2f}" if cpu.get(k) else "")
+        for k, v in result.stage_medians().items()
+    ]
     return "\n".join(lines)
 
 

@@ -163,6 +163,7 @@ def markdown(
     ]
     if ing is not None:
         p = ing.median(ing.poll)
+        cpu = ing.stage_cpu_medians()
         out += [
             "",
             f"Ingestion: {ing.messages} messages, {ing.nbytes / MB:.0f} MB (mean "
@@ -185,12 +186,12 @@ def markdown(
             ),
             "",
             "Time per stage of the poll (median seconds over the runs; `parse` is the workers' busy "
-            "time summed over both, `parse wait` the main thread's wait for them):",
+            "time summed over both, `parse wait` the main thread's wait for them; thread CPU is what the stage's own thread used, the part of it that holds the GIL competes with every other thread):",
             "",
-            "| stage | seconds | per message |",
-            "|---|---|---|",
+            "| stage | seconds | per message | thread CPU |",
+            "|---|---|---|---|",
             *(
-                f"| {k} | {v:.2f} | {v / ing.messages * 1000:.1f} ms |"
+                f"| {k} | {v:.2f} | {v / ing.messages * 1000:.1f} ms | {cpu.get(k, 0.0):.2f} s |"
                 for k, v in ing.stage_medians().items()
             ),
         ]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -33,12 +34,17 @@ BASE_REVISION = "0001"
 _PG_UPGRADE_LOCK = 0x78696E62
 # Execution option: a SQLite transaction that does not take the write lock up front.
 _READONLY = "xinbao_readonly"
+# Execution option: a commit that need not be on disk when it returns (see lazy_commit).
+_LAZY = "xinbao_lazy_commit"
+# Where a SQLite connection remembers its current PRAGMA synchronous level.
+_SYNCHRONOUS = "xinbao_synchronous"
 
 __all__ = [
     "BASE_REVISION",
     "at_head",
     "current_revision",
     "head_revision",
+    "lazy_commit",
     "make_engine",
     "open_database",
     "session",
@@ -50,7 +56,8 @@ def make_engine(url: str | sa.URL) -> Engine:
     """An engine for a `sqlite:///path` or `postgresql+psycopg://` URL, configured for the daemon.
 
     SQLite: WAL, a 10 s busy timeout, foreign keys on, synchronous=FULL (a commit survives a power
-    cut too: the server is flagged only after the commit, so the commit must be on disk first);
+    cut too: the server is flagged only after the commit, so the commit must be on disk first;
+    `lazy_commit` transactions are the exception, NORMAL);
     the file and any directory made for it are private to the owner.
     """
     u = sa.make_url(url)
@@ -64,7 +71,15 @@ def make_engine(url: str | sa.URL) -> Engine:
         # psycopg 3 is the driver we ship; SQLAlchemy's default for a bare scheme is psycopg2.
         u = u.set(drivername="postgresql+psycopg")
     # A long-running daemon outlives server restarts; test each pooled connection before use.
-    return sa.create_engine(u, pool_pre_ping=True)
+    engine = sa.create_engine(u, pool_pre_ping=True)
+    if u.get_backend_name() == "postgresql":
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            if conn.get_execution_options().get(_LAZY):
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+    return engine
 
 
 def _private_file(path: Path) -> None:
@@ -82,7 +97,7 @@ def _private_file(path: Path) -> None:
 
 def _sqlite_events(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
         # sqlite3 before Python 3.12 begins transactions itself, and only before DML (so DDL and
         # SELECTs run outside them); take that job over, see _on_begin. The PRAGMAs below then run
         # outside any transaction, as journal_mode requires.
@@ -91,6 +106,7 @@ def _sqlite_events(engine: Engine) -> None:
         try:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
+            record.info[_SYNCHRONOUS] = "FULL"
             cur.execute("PRAGMA busy_timeout=10000")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -98,6 +114,12 @@ def _sqlite_events(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
+        # The level is the connection's, set outside a transaction and read by its commit; a pooled
+        # connection that served a lazy_commit goes back to FULL for the next transaction.
+        level = "NORMAL" if conn.get_execution_options().get(_LAZY) else "FULL"
+        if conn.info.get(_SYNCHRONOUS) != level:
+            conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+            conn.info[_SYNCHRONOUS] = level
         # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
         # another connection wrote in between (the busy timeout does not apply to that upgrade).
         # Write transactions therefore take the write lock up front and wait their turn.
@@ -123,6 +145,18 @@ def session(engine: Engine, *, readonly: bool = False) -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+def lazy_commit(s: orm.Session) -> None:
+    """Let the transaction `s` begins next commit without waiting for the disk.
+
+    Such a commit survives the process being killed (the data is with the OS) and becomes durable
+    with the next ordinary commit; only a power cut, or a crash of the PostgreSQL server, can undo
+    it, never partly. For a mark whose loss costs a repeat, not a loss: the relay's `sent`, whose
+    loss means the same message (same Message-ID) is sent once more. Call before the transaction's
+    first statement.
+    """
+    s.connection(execution_options={_LAZY: True})
 
 
 def _alembic_config(conn: sa.Connection) -> AlembicConfig:

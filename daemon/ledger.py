@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from daemon import config
 from daemon.models import Message, MessageState, Person, PollState, Submission, SubmissionStatus, Unit
@@ -75,52 +79,95 @@ def sync_units(
     session.flush()
 
 
+@dataclass(frozen=True)
+class UnitIndex:
+    """Units by name and alias, exactly and after normalize_unit_text; the lowest id wins a tie."""
+
+    exact: Mapping[str, Unit]
+    normalized: Mapping[str, Unit]
+
+    @classmethod
+    def load(cls, session: Session, *, include_inactive: bool = False) -> UnitIndex:
+        stmt = _ALL_UNITS if include_inactive else _ACTIVE_UNITS
+        # Tens of units: matching aliases (a JSON list) in Python keeps SQLite and PostgreSQL alike.
+        units = list(session.exec(stmt))
+        exact: dict[str, Unit] = {}
+        normalized: dict[str, Unit] = {}
+        for u in units:
+            for name in (u.name, *u.aliases):
+                exact.setdefault(name, u)
+                normalized.setdefault(normalize_unit_text(name), u)
+        return cls(exact, normalized)
+
+    def find(self, text: str) -> Unit | None:
+        """The unit `text` names: exactly by name or alias first, then after normalize_unit_text."""
+        found = self.exact.get(text.strip())
+        if found is not None:
+            return found
+        key = normalize_unit_text(text)
+        return self.normalized.get(key) if key else None
+
+
+_ALL_UNITS = select(Unit).order_by(col(Unit.id))
+_ACTIVE_UNITS = _ALL_UNITS.where(col(Unit.active).is_(True))
+_UNIT_INDEX = "xinbao.unit_index"
+
+
 def unit_by_name_or_alias(session: Session, text: str, *, include_inactive: bool = False) -> Unit | None:
     """The unit `text` names: exactly by name or alias first, then after normalize_unit_text."""
-    stmt = select(Unit).order_by(col(Unit.id))
-    if not include_inactive:
-        stmt = stmt.where(col(Unit.active).is_(True))
-    # Tens of units: matching aliases (a JSON list) in Python keeps SQLite and PostgreSQL alike.
-    units = list(session.exec(stmt))
-    wanted = text.strip()
-    for u in units:
-        if wanted == u.name or wanted in u.aliases:
-            return u
-    key = normalize_unit_text(text)
-    if not key:
-        return None
-    for u in units:
-        if key in {normalize_unit_text(n) for n in (u.name, *u.aliases)}:
-            return u
-    return None
+    return UnitIndex.load(session, include_inactive=include_inactive).find(text)
+
+
+def active_units(session: Session) -> UnitIndex:
+    """The active units, read once per transaction of `session`: recording a group of messages looks
+    a unit up for every draft and author, and nothing while recording changes units."""
+    cached = session.info.get(_UNIT_INDEX)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1]  # type: ignore[no-any-return]
+    index = UnitIndex.load(session)
+    session.info[_UNIT_INDEX] = (session.get_transaction(), index)
+    return index
+
+
+# The statements the pipeline runs for every message are built once, with bound parameters: building
+# and cache-keying a SELECT costs more than SQLite takes to run it.
+_PUBLICIST = (
+    select(Person)
+    .where(sa.func.lower(Person.email) == sa.bindparam("addr"), col(Person.is_publicist).is_(True))
+    .order_by(col(Person.id))
+)
 
 
 def publicist_by_email(session: Session, addr: str) -> Person | None:
     """The registered publicist with this address; addresses compare case-insensitively."""
-    stmt = (
-        select(Person)
-        .where(sa.func.lower(Person.email) == addr.strip().lower(), col(Person.is_publicist).is_(True))
-        .order_by(col(Person.id))
-    )
-    return session.exec(stmt).first()
+    return session.exec(_PUBLICIST, params={"addr": addr.strip().lower()}).first()
 
 
 def _same_unit(unit_id: int | None) -> sa.ColumnElement[bool]:
     return col(Submission.unit_id).is_(None) if unit_id is None else col(Submission.unit_id) == unit_id
 
 
-def find_duplicate(session: Session, unit_id: int | None, text_hash: str) -> Submission | None:
-    """The earliest accepted submission from the same unit with the same text."""
-    stmt = (
+def _duplicate_of(same_unit: sa.ColumnElement[bool]) -> SelectOfScalar[Submission]:
+    return (
         select(Submission)
         .where(
-            _same_unit(unit_id),
-            Submission.text_hash == text_hash,
+            same_unit,
+            Submission.text_hash == sa.bindparam("text_hash"),
             Submission.status == SubmissionStatus.ACCEPTED,
         )
         .order_by(col(Submission.received_at), col(Submission.id))
     )
-    return session.exec(stmt).first()
+
+
+_DUPLICATE = _duplicate_of(col(Submission.unit_id) == sa.bindparam("unit_id"))
+_DUPLICATE_NO_UNIT = _duplicate_of(col(Submission.unit_id).is_(None))
+
+
+def find_duplicate(session: Session, unit_id: int | None, text_hash: str) -> Submission | None:
+    """The earliest accepted submission from the same unit with the same text."""
+    if unit_id is None:
+        return session.exec(_DUPLICATE_NO_UNIT, params={"text_hash": text_hash}).first()
+    return session.exec(_DUPLICATE, params={"unit_id": unit_id, "text_hash": text_hash}).first()
 
 
 def find_rejected_to_replace(
@@ -156,18 +203,35 @@ def count_accepted_in(
 ) -> tuple[int, ...]:
     """Accepted submissions of a unit received in each [start, end) of `windows`, in one query
     (a receipt states the week's and the month's count)."""
+    params: dict[str, object] = {"unit_id": unit_id}
+    for i, (start, end) in enumerate(windows):
+        params[f"start{i}"], params[f"end{i}"] = start, end
+    params["first"] = min(a for a, _ in windows)
+    params["last"] = max(b for _, b in windows)
+    return tuple(int(n) for n in session.execute(_counts_in(len(windows)), params).one())
+
+
+@functools.cache
+def _counts_in(windows: int) -> sa.Select[Any]:
     received = col(Submission.received_at)
     counts = [
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(received >= a, received < b), 1), else_=0)), 0)
-        for a, b in windows
+        sa.func.coalesce(
+            sa.func.sum(
+                sa.case(
+                    (sa.and_(received >= sa.bindparam(f"start{i}"), received < sa.bindparam(f"end{i}")), 1),
+                    else_=0,
+                )
+            ),
+            0,
+        )
+        for i in range(windows)
     ]
-    stmt = sa.select(*counts).where(
-        col(Submission.unit_id) == unit_id,
+    return sa.select(*counts).where(
+        col(Submission.unit_id) == sa.bindparam("unit_id"),
         col(Submission.status) == SubmissionStatus.ACCEPTED,
-        received >= min(a for a, _ in windows),
-        received < max(b for _, b in windows),
+        received >= sa.bindparam("first"),
+        received < sa.bindparam("last"),
     )
-    return tuple(int(n) for n in session.execute(stmt).one())
 
 
 def message_by_uid(session: Session, account: str, folder: str, uidvalidity: int, uid: int) -> Message | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -42,6 +43,14 @@ RESUBMISSION_WINDOW = timedelta(days=7)
 # The subject tag of an office adoption bulletin (issue 4): the titles adopted, one per line.
 BULLETIN_TAG = "【采用】"
 _HELD = "的身份未能通过邮件服务商验证，可能是他人冒用该邮箱，稿件暂不计数，待局办公室核实"
+# Run for every message, so built once (see daemon.ledger): the same bytes recorded before, and an
+# author's person row.
+_SEEN_BEFORE = select(Message.id).where(
+    Message.sha256 == sa.bindparam("sha256"),
+    Message.id != sa.bindparam("row_id"),
+    col(Message.state).not_in([MessageState.FETCHED, MessageState.POISON]),
+)
+_PERSON = select(Person).where(Person.name == sa.bindparam("name"), Person.unit_id == sa.bindparam("unit_id"))
 
 
 @dataclass(frozen=True)
@@ -242,12 +251,7 @@ class Pipeline:
         return msg.state
 
     def _seen_before(self, s: Session, msg: Message) -> bool:
-        stmt = select(Message.id).where(
-            Message.sha256 == msg.sha256,
-            Message.id != msg.id,
-            col(Message.state).not_in([MessageState.FETCHED, MessageState.POISON]),
-        )
-        return s.exec(stmt).first() is not None
+        return s.exec(_SEEN_BEFORE, params={"sha256": msg.sha256, "row_id": msg.id}).first() is not None
 
     def _held(self, parsed: ParsedMessage, verdict: Verdict | None) -> bool:
         """A registered publicist's address whose mail could not be shown to be genuine."""
@@ -296,7 +300,7 @@ class Pipeline:
     ) -> DraftDecision:
         problems = [p for p in parsed.problems if p.source == draft.source]
         publicist = self.directory.publicist(parsed.from_addr)
-        sender_unit = ledger.unit_by_name_or_alias(s, publicist.unit) if publicist else None
+        sender_unit = ledger.active_units(s).find(publicist.unit) if publicist else None
         authors: list[tuple[str, str, Unit | None]] = []
         for a in draft.signoff.authors:
             unit = self._unit(s, a.unit) if a.unit else sender_unit
@@ -346,7 +350,7 @@ class Pipeline:
 
     def _unit(self, s: Session, written: str) -> Unit | None:
         configured = self.directory.resolve_unit(written)
-        return ledger.unit_by_name_or_alias(s, configured.name) if configured else None
+        return ledger.active_units(s).find(configured.name) if configured else None
 
     def _insert(
         self, s: Session, msg: Message, parsed: ParsedMessage, d: DraftDecision, now: datetime
@@ -412,7 +416,7 @@ def _outcome(verified: bool, statuses: list[SubmissionStatus]) -> str:
 
 def _person(s: Session, name: str, unit_id: int) -> Person:
     """The author as a person of their unit, created on first mention."""
-    person = s.exec(select(Person).where(Person.name == name, Person.unit_id == unit_id)).first()
+    person = s.exec(_PERSON, params={"name": name, "unit_id": unit_id}).first()
     if person is None:
         person = Person(name=name, unit_id=unit_id)
         s.add(person)

@@ -32,6 +32,7 @@ from daemon.intake import Intake
 from daemon.mailbox import Mailbox, MailboxError
 from daemon.models import Message, MessageState
 from daemon.pipeline import Analysis, Pipeline, RetryLaterError
+from daemon.readahead import read_ahead
 from outbox.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -225,21 +226,23 @@ class Poller:
                 report.too_large += 1
         wanted = [r for r in refs if r.size <= limit]
         self._expected += len(wanted)
-        for batch in self.mailbox.fetch_batches(wanted):
-            if self.stop.is_set():
-                break
-            rows = self.intake.store_batch(
-                account=self.account,
-                folder=self.folder,
-                uidvalidity=uidvalidity,
-                batch=[(f.uid, f.raw, f.internaldate) for f in batch],
-            )
-            report.fetched += len(batch)
-            # A UID stored before (crash after the commit, before the flag) is `fetched` only if
-            # it was in this pass's stale list, or done: either way not handed over again.
-            new = [(row_id, f.raw) for (row_id, fresh), f in zip(rows, batch, strict=True) if fresh]
-            if not feed.put(new):
-                break
+        # The next batch comes over the socket while this one is written and fsynced.
+        with read_ahead(self.mailbox.fetch_batches(wanted), name="xinbao-imap") as batches:
+            for batch in batches:
+                if self.stop.is_set():
+                    break
+                rows = self.intake.store_batch(
+                    account=self.account,
+                    folder=self.folder,
+                    uidvalidity=uidvalidity,
+                    batch=[(f.uid, f.raw, f.internaldate) for f in batch],
+                )
+                report.fetched += len(batch)
+                # A UID stored before (crash after the commit, before the flag) is `fetched` only
+                # if it was in this pass's stale list, or done: either way not handed over again.
+                new = [(row_id, f.raw) for (row_id, fresh), f in zip(rows, batch, strict=True) if fresh]
+                if not feed.put(new):
+                    break
         return uidvalidity
 
     def _pending(self) -> list[int]:

@@ -5,11 +5,13 @@ or `sending` whose lease expired) to `sending` with `lease_until` and `claimed_b
 attempt. PostgreSQL selects them `FOR UPDATE SKIP LOCKED`, so workers never wait on each other;
 on SQLite, which has one writer at a time, the conditional `UPDATE … WHERE <still due>` is the
 guard. Before each send the worker renews its lease (and skips the row if it is no longer its
-own); after the server's 250 it marks the row `sent` in a transaction of its own.
+own); after the server's 250 it marks the row `sent` in a transaction of its own, which does not
+wait for the disk (`daemon.db.lazy_commit`: it survives a killed process, and a power cut at worst
+undoes the mark, which means one more send of the same message, as below).
 
 The one ambiguous window: a crash (or lost database) after the server's 250 and before the
-`sent` commit leaves the row in `sending`. When its lease expires another run claims it and
-sends it again, as-is, with the same Message-ID, so the recipient's client shows one message.
+`sent` commit is on disk leaves the row in `sending`. When its lease expires another run claims it
+and sends it again, as-is, with the same Message-ID, so the recipient's client shows one message.
 We never drop mail to avoid a duplicate; the `ambiguous` state is not written by the relay. The
 same holds for a connection lost after the final "." and before the reply. A row that keeps
 killing its worker is bounded by the attempt count like any other failure.
@@ -55,6 +57,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from daemon.config import SmtpConfig
+from daemon.db import lazy_commit
 from daemon.failpoints import failpoint
 from outbox.table import FAILED, OUTBOX_TABLE, PENDING, SENDING, SENT
 
@@ -320,6 +323,8 @@ class Relay:
             failpoint("relay_sent")
             now = self._clock()
             with self._sessions.begin() as s:
+                # Not waiting for the disk: losing this mark in a power cut means one more send.
+                lazy_commit(s)
                 self._finish(s, row.id, SENT, None, sent_at=now)
             report.sent += 1
             if self.health != "ok":

@@ -62,6 +62,14 @@ class Outbox(SQLModel, table=True):
 OUTBOX_TABLE: sa.Table = SQLModel.metadata.tables["outbox"]
 
 
+# Built once, values bound per call (a receipt is queued for almost every message). RETURNING, not
+# rowcount: psycopg may report -1 for an INSERT … ON CONFLICT.
+_INSERT_NEW = {
+    name: insert(OUTBOX_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(OUTBOX_TABLE.c.id)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
 def raw_bytes(message: EmailMessage) -> bytes:
     """The message as it goes on the wire: CRLF line ends, non-ASCII headers RFC 2047 encoded."""
     return message.as_bytes(policy=SMTP)
@@ -101,10 +109,7 @@ def enqueue(
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-        stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        # RETURNING, not rowcount: psycopg may report -1 for an INSERT … ON CONFLICT.
-        return conn.execute(stmt.returning(table.c.id)).first() is not None
+        return conn.execute(_INSERT_NEW[dialect], values).first() is not None
     # Any other backend: a savepoint keeps the caller's transaction usable after the conflict.
     try:
         with conn.begin_nested():

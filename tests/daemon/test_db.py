@@ -334,6 +334,30 @@ def test_a_readonly_session_does_not_wait_for_the_writer(tmp_path: Path) -> None
         cli_engine.dispose()
 
 
+def test_a_lazy_commit_does_not_wait_for_the_disk_and_the_next_one_does(engine: Engine) -> None:
+    """The relay's "sent" mark may be undone by a power cut (one more send); what a pass records
+    never may: the connection that served the lazy commit is back to a full one afterwards."""
+    if engine.dialect.name == "sqlite":
+        setting, lazy, full = "PRAGMA synchronous", 1, 2  # NORMAL, FULL
+    else:
+        # The test server runs with synchronous_commit off (tests/pgserver.py); production's is on.
+        setting, lazy, full = "SHOW synchronous_commit", "off", "on"
+        with session(engine) as s:
+            s.connection().exec_driver_sql(
+                f'ALTER DATABASE "{engine.url.database}" SET synchronous_commit = on'
+            )
+        engine.dispose()  # new connections take the database's setting
+    with session(engine) as s:
+        daemon.db.lazy_commit(s)
+        s.add(_outbox("receipt|sent"))
+        assert s.connection().exec_driver_sql(setting).scalar() == lazy
+    for _ in range(3):  # whichever pooled connection comes next
+        with session(engine) as s:
+            assert s.connection().exec_driver_sql(setting).scalar() == full
+    with session(engine, readonly=True) as s:
+        assert s.get(Outbox, 1) is not None
+
+
 def test_sqlite_file_made_world_readable_is_tightened(tmp_path: Path) -> None:
     """A ledger copied in with a loose mode (a restore from backup) is made private on open."""
     path = tmp_path / "xinbao.db"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -161,6 +162,33 @@ def test_a_unit_is_found_as_authors_write_it(engine: Engine) -> None:
     with session(engine) as s:
         found = {text: ledger.unit_by_name_or_alias(s, text) for text in written}
     assert {text: u.name if u else None for text, u in found.items()} == written
+
+
+def test_a_group_of_messages_reads_the_unit_list_once(engine: Engine) -> None:
+    """Recording ten drafts in one transaction looks units up for each of them and their authors;
+    the list is read once per transaction, and a unit renamed in config is seen by the next one."""
+    _synced(engine)
+    selects: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM units" in statement:
+            selects.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with session(engine) as s:
+            names = [ledger.active_units(s).find(text) for text in ("危化科", "盘山县应急局", "危 化 科")]
+            assert [u.name if u else None for u in names] == ["危化科", "盘山县应急管理局", "危化科"]
+            assert ledger.active_units(s).find("大洼区应急管理局") is None
+        assert len(selects) == 1
+        with session(engine) as s:
+            ledger.sync_units(s, (*UNITS, config.Unit(name="大洼区应急管理局", group="county")), PUBLICISTS)
+        with session(engine) as s:
+            found = ledger.active_units(s).find("大洼区应急管理局")
+            assert found is not None
+            assert found.group == "county"
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def test_a_duplicate_is_an_accepted_draft_of_the_same_unit(engine: Engine) -> None:

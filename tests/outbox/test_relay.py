@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import SQLModel
 
+from daemon.db import make_engine
 from outbox.compose import compose
 from outbox.relay import ALERT_AUTH, ALERT_GAVE_UP, ALERT_REFUSED, ALERT_SENDER, ALERT_UNREACHABLE, Relay
 from outbox.table import FAILED, OUTBOX_TABLE, PENDING, SENDING, SENT, Outbox, enqueue
@@ -82,6 +83,34 @@ def test_sends_each_row_once_with_the_login_as_envelope_sender(
     clock.advance(timedelta(hours=1))
     assert relay.run_once().claimed == 0
     assert len(smtp_server.received) == 2
+
+
+def test_the_sent_mark_does_not_wait_for_the_disk(
+    tmp_path: Path, smtp_server: SmtpServer, clock: Clock
+) -> None:
+    """After the server's 250 the row is marked sent without an fsync (a power cut could at worst
+    undo the mark: one more send, same Message-ID); the claim counting the attempt still waits."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'xinbao.db'}")
+    SQLModel.metadata.create_all(engine)
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    _queue(sessions, clock, 1)
+    level = ["FULL"]
+    seen: list[tuple[str, str]] = []
+
+    def watch(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("PRAGMA synchronous="):
+            level[0] = statement.partition("=")[2]
+        elif statement.startswith("UPDATE outbox"):
+            seen.append(("sent" if "sent_at" in statement else "claim", level[0]))
+
+    sa.event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert _relay(sessions, smtp_server, clock).run_once().sent == 1
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", watch)
+        engine.dispose()
+    assert seen[0] == ("claim", "FULL")
+    assert ("sent", "NORMAL") in seen
 
 
 def test_temporary_refusal_is_retried_later(
