@@ -2,7 +2,7 @@
 its guard workers: one 60 MB message under the default 50 MB limit (rejected from its header, never
 downloaded) and under a raised limit (fetched and parsed), then a backlog of small messages.
 
-    python -m benchmarks.memory [--backlog 2000] [--big-mb 60] [--skip-big] [--skip-backlog]
+    python -m benchmarks.memory [--backlog 10000] [--big-mb 60] [--skip-big] [--skip-backlog]
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ class MemoryResult:
 def bench_memory(
     *,
     big_mb: float = 60.0,
-    backlog: int = 2000,
+    backlog: int = 10000,
     repeat: int = 3,
     seed: int = 8,
     big: bool = True,
@@ -268,7 +268,7 @@ def describe(result: MemoryResult) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--big-mb", type=float, default=60.0, help="size of the big message (60)")
-    parser.add_argument("--backlog", type=int, default=2000, help="small messages in the backlog (2000)")
+    parser.add_argument("--backlog", type=int, default=10000, help="small messages in the backlog (10000)")
     parser.add_argument("--repeat", type=int, default=3, help="polls of the big message per limit (3)")
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-backlog", action="store_true")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +121,35 @@ def test_a_fetched_batch_is_stored_whole_with_one_fsync_per_directory(
     assert len(synced) == len(set(synced))
     assert {store.path(d).parent for d in digests} <= set(synced)
     assert tmp_path in synced
+
+
+def test_a_disk_error_on_one_file_of_a_batch_leaves_no_temporary_or_open_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fails while one mail of a batch is flushed (EIO): the caller hears of it before
+    committing anything, that mail is absent, and no temporary name or open file is left behind."""
+    store = RawStore(tmp_path)
+    mails = [MAIL.replace("值班".encode(), f"值班{i}".encode()) for i in range(8)]
+    bad = hashlib.sha256(mails[3]).hexdigest()
+    real = os.fsync
+    names: dict[int, str] = {}
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(**kw: Any) -> tuple[int, str]:
+        fd, name = real_mkstemp(**kw)
+        names[fd] = name
+        return fd, name
+
+    def fsync(fd: int) -> None:
+        if Path(names.get(fd, "")).parent == store.path(bad).parent and fd in names:
+            raise OSError(5, "Input/output error")
+        real(fd)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(os, "fsync", fsync)
+    open_before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError, match="Input/output"):
+        store.put_many([(m, {"uid": i}) for i, m in enumerate(mails)])
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    assert not store.has(bad)
+    assert [p.name for p in tmp_path.rglob(".tmp-*")] == []
