@@ -216,7 +216,10 @@ class Pipeline:
         ):
             msg.state, msg.outcome = MessageState.RECORDED, "details"
             return msg.state
-        decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
+        # Deciding reads only, and nothing it reads is pending in this session (the drafts are
+        # inserted after): the headers set above go out with the state, in one UPDATE.
+        with s.no_autoflush:
+            decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
         sources = {d.source for d in parsed.drafts}
         general = [p for p in parsed.problems if p.source not in sources]
         publicist = None if held else self.directory.publicist(parsed.from_addr)
@@ -226,11 +229,6 @@ class Pipeline:
             general.append(Problem(Code.UNKNOWN_SENDER, f"发件人“{parsed.from_addr}”{_HELD}"))
         elif publicist is None:
             general.append(problem(Code.UNKNOWN_SENDER, name=parsed.from_addr))
-        subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
-        # A draft answering a solicitation (约稿): 【约稿】+topic in the subject, or a reply to its notice.
-        solicitations.link_responses(s, parsed, subs, now=now)
-        for p in general:
-            s.add(ProblemRecord(message_row_id=msg.id, code=p.code.value, message=p.message, source=p.source))
         msg.outcome = "held" if held else _outcome(publicist is not None, [d.status for d in decisions])
         # The guard stopped this parse: the sender is answered, the office looks at it.
         quarantine = not parsed.complete
@@ -241,6 +239,11 @@ class Pipeline:
             if msg.outcome in ("accepted", "duplicate", "unverified", "held")
             else MessageState.REJECTED
         )
+        subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
+        # A draft answering a solicitation (约稿): 【约稿】+topic in the subject, or a reply to its notice.
+        solicitations.link_responses(s, parsed, subs, now=now)
+        for p in general:
+            s.add(ProblemRecord(message_row_id=msg.id, code=p.code.value, message=p.message, source=p.source))
         s.flush()
         if not self.quiet:
             replies.answer(
@@ -251,7 +254,8 @@ class Pipeline:
         return msg.state
 
     def _seen_before(self, s: Session, msg: Message) -> bool:
-        return s.exec(_SEEN_BEFORE, params={"sha256": msg.sha256, "row_id": msg.id}).first() is not None
+        with s.no_autoflush:  # the headers just set on `msg` are not what this reads
+            return s.exec(_SEEN_BEFORE, params={"sha256": msg.sha256, "row_id": msg.id}).first() is not None
 
     def _held(self, parsed: ParsedMessage, verdict: Verdict | None) -> bool:
         """A registered publicist's address whose mail could not be shown to be genuine."""
