@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from daemon.models_scoring import Entry, History, Solicitation, SolicitationResp
 from daemon.scoring_io import columns_from, load_profile, unit_records, year_period
 from scoring.engine import collector_paused
 from scoring.periods import SHANGHAI, Period, day_of
+from scoring.quota import counted_from
 from scoring.records import (
     AdoptionRecord,
     AuthorRecord,
@@ -86,11 +86,13 @@ def load_month_records(s: Session, config: Config, month: Period) -> Records:
     The month's drafts, every draft an adoption, entry or solicitation names and every article or
     column item of the year come as records; the year's other accepted drafts, which only add
     per-draft points to the earlier months' sums and count for the quotas, as tallies: those of
-    the months before and of the week after (a week checked in the month may end in the next).
+    the months before and of the week after (a week checked in the month may end in the next),
+    none received before any draft counts (scoring.quota.counted_from: the profile's first month).
     A profile that caps draft points needs them in order, as records: then the whole year is.
     """
     profile = load_profile(config)
-    year = year_period(day_of(month.start).year)
+    number = day_of(month.start).year
+    year = year_period(number)
     rule_sets = [r for v in profile.versions for r in (v.default, *(g for _, g in v.groups))]
     if any(r.draft.cap is not None for r in rule_sets):
         return load_records(s, config, year)
@@ -99,14 +101,14 @@ def load_month_records(s: Session, config: Config, month: Period) -> Records:
         {a.category for r in rule_sets for a in r.articles} | {c.name for r in rule_sets for c in r.columns}
     )
     wanted = _received(month) | (_received(year) & col(Submission.category).in_(special))
-    after = Period("", month.end, min(year.end, month.end + timedelta(days=7)))
-    outside = _received(Period("", year.start, month.start)) | _received(after)
+    end = min(year.end, month.end + timedelta(days=7))
+    first = min(counted_from(profile, number), end)
+    outside = _received(Period("", first, month.start)) | _received(Period("", max(first, month.end), end))
+    plain = outside & col(Submission.category).not_in(special)
     with collector_paused():
         items = _items(s, year)
         drafts = _submissions(s, items.units, wanted | col(Submission.id).in_(items.linked))
-        tallies = _tallies(
-            s, items, outside & col(Submission.category).not_in(special), year.start, after.end
-        )
+        tallies = _tallies(s, items, plain, first, end) if first < end else ()
         return replace(_records(config, items, drafts), tallies=tallies)
 
 
@@ -299,25 +301,34 @@ def _tallies(
     days = [day_of(first) + timedelta(days=n) for n in range((day_of(end) - day_of(first)).days)]
     starts = [datetime.combine(d, time.min, tzinfo=SHANGHAI) for d in days]
     keys = [stored(m) for m in starts] if stored else starts
-    counts: Counter[tuple[int | None, int, tuple[int | None, ...]]] = Counter()
-    current: tuple[int | None, int] | None = None
+    # A plain dict, not a Counter: Counter's __missing__ is a Python call per new key.
+    counts: dict[tuple[int | None, int, tuple[int | None, ...]], int] = {}
+    tally = counts.get
     team: list[int | None] = []
-    last_id = None
-    for sub_id, unit_id, received, position, author_unit in rows.all():
+    linked, unit_id, day, skip, last_id = items.linked, None, 0, True, None
+    for sub_id, sender, received, position, author_unit in rows.all():
         if sub_id != last_id:
-            if current is not None:
-                counts[(*current, tuple(team))] += 1
-            last_id, team = sub_id, []
-            current = None if sub_id in items.linked else (unit_id, bisect_right(keys, received) - 1)
+            if not skip:
+                key = (unit_id, day, tuple(team))
+                counts[key] = tally(key, 0) + 1
+            last_id, unit_id, team, skip = sub_id, sender, [], sub_id in linked
+            if not skip:
+                day = bisect_right(keys, received) - 1
         if position is not None:
             team.append(author_unit)
-    if current is not None:
-        counts[(*current, tuple(team))] += 1
+    if not skip:
+        key = (unit_id, day, tuple(team))
+        counts[key] = tally(key, 0) + 1
     units = items.units
-    return tuple(
-        DraftTally(units.get(unit_id), days[day], tuple(units.get(a) for a in team), n)
-        for (unit_id, day, team), n in counts.items()
-    )
+    # Teams repeat (the same publicists, the same units): each is named once.
+    named: dict[tuple[int | None, ...], tuple[str | None, ...]] = {}
+    out = []
+    for (unit_id, day, ids), n in counts.items():
+        names = named.get(ids)
+        if names is None:
+            names = named[ids] = tuple(map(units.get, ids))
+        out.append(DraftTally(units.get(unit_id), days[day], names, n))
+    return tuple(out)
 
 
 def _decimal(value: Decimal | None) -> Decimal | None:

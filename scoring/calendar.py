@@ -30,8 +30,16 @@ class WorkCalendar:
             raise CalendarError(f"日期 {both[0]} 同时列为工作日和节假日，请只保留一处")
         self._overrides: dict[date, bool] = {d: True for d in forced_work} | {d: False for d in forced_rest}
         self._fallback_years: set[int] = set()
+        # Answers so far: every unit's quotas ask about the same weeks.
+        self._answers: dict[date, bool] = {}
 
     def is_workday(self, day: date) -> bool:
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._is_workday(day)
+        return answer
+
+    def _is_workday(self, day: date) -> bool:
         if day in self._overrides:
             return self._overrides[day]
         try:

@@ -87,7 +87,18 @@ class Ledger:
 
     def accepted(self, period: Period, unit: str | None = None) -> list[SubmissionRecord]:
         """Accepted drafts received in `period` (from `unit` if given), oldest first."""
-        return _within(self._accepted.get(unit), period)
+        return _within(self._accepted.get(unit), self._span(period))
+
+    @cached_property
+    def _spans(self) -> dict[Period, tuple[int, int]]:
+        return {}
+
+    def _span(self, period: Period) -> tuple[int, int]:
+        # Every unit asks about the same few months and weeks: their instants are worked out once.
+        span = self._spans.get(period)
+        if span is None:
+            span = self._spans[period] = (_instant(period.start), _instant(period.end))
+        return span
 
     @cached_property
     def _by_category(self) -> dict[str, tuple[list[int], list[SubmissionRecord]]]:
@@ -100,25 +111,34 @@ class Ledger:
 
     def filed(self, period: Period, category: str) -> list[SubmissionRecord]:
         """Accepted drafts of `category` (a column's items) received in `period`, oldest first."""
-        return _within(self._by_category.get(category), period)
+        return _within(self._by_category.get(category), self._span(period))
 
     @cached_property
     def _tallies(self) -> dict[str | None, tuple[list[date], list[DraftTally], list[int]]]:
         """Tallies per sending unit (None: all) by day, with running counts for range sums."""
-        ordered = sorted(self.tallies, key=lambda t: t.day)
+        ordered = sorted(self.tallies, key=attrgetter("day"))
         groups: dict[str | None, list[DraftTally]] = defaultdict(list)
         for t in ordered:
             groups[t.unit].append(t)
         groups[None] = ordered
+        day, count = attrgetter("day"), attrgetter("count")
         return {
-            unit: ([t.day for t in ts], ts, [0, *accumulate(t.count for t in ts)])
-            for unit, ts in groups.items()
+            unit: (list(map(day, ts)), ts, [0, *accumulate(map(count, ts))]) for unit, ts in groups.items()
         }
+
+    @cached_property
+    def _days(self) -> dict[Period, tuple[date, date, bool]]:
+        return {}
 
     def _tally_range(self, period: Period, unit: str | None) -> tuple[list[DraftTally], list[int], int, int]:
         days, tallies, running = self._tallies.get(unit, ([], [], [0]))
-        first, end = day_of(period.start), day_of(period.end)
-        if days and (period.start != _midnight(first) or period.end != _midnight(end)):
+        found = self._days.get(period)
+        if found is None:
+            first, end = day_of(period.start), day_of(period.end)
+            whole = period.start == _midnight(first) and period.end == _midnight(end)
+            found = self._days[period] = (first, end, whole)
+        first, end, whole = found
+        if days and not whole:
             raise ValueError(
                 f"period {period.label!r} does not run from midnight to midnight: tallies count days"
             )
@@ -131,7 +151,9 @@ class Ledger:
 
     def count(self, period: Period, unit: str | None = None) -> int:
         """How many accepted drafts were received in `period` (from `unit`): records and tallies."""
-        counted = len(self.accepted(period, unit))
+        times = self._accepted[unit][0] if unit in self._accepted else []
+        start, end = self._span(period)
+        counted = bisect_left(times, end) - bisect_left(times, start)
         if self.tallies:
             _, running, lo, hi = self._tally_range(period, unit)
             counted += running[hi] - running[lo]
@@ -149,7 +171,7 @@ class Ledger:
     def active_adoptions(self, period: Period) -> list[AdoptionRecord]:
         """The adoptions dated in `period` that stand, grouped by draft (drafts by first adoption)."""
         standing, instants = self._active
-        start, end = _instant(period.start), _instant(period.end)
+        start, end = self._span(period)
         return [a for a, t in zip(standing, instants, strict=True) if start <= t < end]
 
 
@@ -165,11 +187,13 @@ def _instant(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def _within(index: tuple[list[int], list[SubmissionRecord]] | None, period: Period) -> list[SubmissionRecord]:
+def _within(
+    index: tuple[list[int], list[SubmissionRecord]] | None, span: tuple[int, int]
+) -> list[SubmissionRecord]:
     if index is None:
         return []
     times, subs = index
-    return subs[bisect_left(times, _instant(period.start)) : bisect_left(times, _instant(period.end))]
+    return subs[bisect_left(times, span[0]) : bisect_left(times, span[1])]
 
 
 def _midnight(day: date) -> datetime:
@@ -226,7 +250,7 @@ def article_of(submission: SubmissionRecord, rules: RuleSet) -> Article | None:
     return article if article is not None and submission.chars >= article.min_chars else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credit:
     """A line for a unit: rules yield these, the engine groups them per unit and per person."""
 

@@ -63,7 +63,8 @@ def score_month(
     The earlier months count only through their sums (`cumulative`), so their plain drafts may be
     handed in as `tallies` instead of records (records.DraftTally), as may drafts of the months
     after (only the weeks checked in `month` look at those). Never the month's own drafts, and
-    not under a profile that caps draft points: ValueError.
+    not under a profile that caps draft points: ValueError. Drafts received before
+    quota.counted_from count for no month and may be left out.
     """
     tallied = tuple(tallies)
     first, end = day_of(month.start), day_of(month.end)
@@ -80,7 +81,7 @@ def score_month(
             columns_from,
         )
         for number in range(1, first.month):
-            scorer.score(_month(first.year, number))
+            scorer.carry(_month(first.year, number))
         return scorer.score(month)
 
 
@@ -198,17 +199,30 @@ class _Scorer:
     cumulative: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
     def score(self, period: Period) -> MonthScores:
-        ctx = MonthContext(period, self.ledger, self.profile, self.calendar, self.now, self.columns_from)
-        lines: dict[str, list[Line]] = {u.name: [] for u in self.ledger.units}
         submitted = {u.name: self.ledger.count(period, u.name) for u in self.ledger.units}
+        lines, ctx = self._lines(period)
+        return self._finish(period, lines, submitted, _warnings(ctx) if ctx is not None else [])
+
+    def carry(self, period: Period) -> None:
+        """Score `period` for its sums only, as `score` adds them to `cumulative` (an earlier month)."""
+        lines, _ = self._lines(period)
+        for record in self.history:
+            if record.month == day_of(period.start) and record.unit in lines:
+                lines[record.unit] = [_history_line(record, period)]
+        for name, unit_lines in lines.items():
+            self.cumulative[name] += _total(unit_lines)
+
+    def _lines(self, period: Period) -> tuple[dict[str, list[Line]], MonthContext | None]:
+        lines: dict[str, list[Line]] = {u.name: [] for u in self.ledger.units}
         # A month that ends before the profile's first version had no rules in force: only
         # imported history scores there.
         if self.profile.precedes(period):
-            return self._finish(period, lines, submitted, [])
+            return lines, None
+        ctx = MonthContext(period, self.ledger, self.profile, self.calendar, self.now, self.columns_from)
         for rule in RULES:
             for credit in rule.score(ctx):
                 lines[credit.unit].append(credit.line)
-        return self._finish(period, lines, submitted, _warnings(ctx))
+        return lines, ctx
 
     def _finish(
         self, period: Period, lines: dict[str, list[Line]], submitted: dict[str, int], warnings: list[str]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     """A half-open interval [start, end) of aware datetimes, with the label the CLI uses."""
 

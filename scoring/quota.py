@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
+from scoring import periods
 from scoring.calendar import WorkCalendar
 from scoring.context import Ledger
 from scoring.periods import SHANGHAI, Period, day_of, month_of, week_of
@@ -32,6 +33,20 @@ def weeks_in_month(month: Period) -> tuple[Period, ...]:
         weeks.append(week_of(datetime.combine(thursday, time(12), tzinfo=SHANGHAI)))
         thursday += timedelta(days=7)
     return tuple(weeks)
+
+
+def counted_from(profile: Profile, year: int) -> datetime:
+    """The first moment of `year` whose drafts can count for any month of it (the year's end: none).
+
+    A month that ends before the profile's first version scores only imported history (the
+    engine's rule), so drafts count from the first month it applies to, less the days of that
+    month's first checked week that fall in the month before; never from before 1 January.
+    """
+    months = [periods.month(year, number) for number in range(1, 13)]
+    first = next((m for m in months if not profile.precedes(m)), None)
+    if first is None:
+        return months[-1].end
+    return max(months[0].start, min(first.start, weeks_in_month(first)[0].start))
 
 
 def month_of_week(week: Period) -> Period:
@@ -51,7 +66,7 @@ def count_accepted(submissions: Iterable[SubmissionRecord], unit: str, period: P
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assessment:
     """A unit's drafts in one period against a quota, and the points that earns."""
 

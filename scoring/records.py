@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitRecord:
     """A configured unit: its name, its group (rules may differ per group) and display order."""
 
@@ -20,7 +20,7 @@ class UnitRecord:
     order: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthorRecord:
     """One 撰稿人 of a submission, resolved to a unit (None when it could not be resolved)."""
 
@@ -28,7 +28,7 @@ class AuthorRecord:
     unit: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmissionRecord:
     """A draft on record. Only `accepted` ones score; the rest are listed for explanation."""
 
@@ -42,7 +42,7 @@ class SubmissionRecord:
     authors: tuple[AuthorRecord, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DraftTally:
     """`count` plain accepted drafts handed in as one figure: for a month scored only for its sum.
 
@@ -60,7 +60,7 @@ class DraftTally:
     count: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AdoptionRecord:
     """A submission taken up by a channel of the profile (e.g. 市政府政务信息, provincial)."""
 
@@ -71,7 +71,7 @@ class AdoptionRecord:
     revoked_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OfficeEntry:
     """A score item the office enters by hand: a fixed per-period item, a bonus or a deduction.
 
@@ -89,7 +89,7 @@ class OfficeEntry:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryRecord:
     """A month before the system started, imported from the office's spreadsheet."""
 
@@ -100,7 +100,7 @@ class HistoryRecord:
     score: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SolicitationRecord:
     """A commissioned topic (约稿, 三(二)1): due by the end of `deadline` from `units` (empty: all)."""
 
@@ -110,7 +110,7 @@ class SolicitationRecord:
     units: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResponseRecord:
     """A draft answering a solicitation, and the office's grade (None: not graded yet)."""
 

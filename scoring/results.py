@@ -14,7 +14,7 @@ from typing import Any
 from scoring.periods import Period
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One scored item: the rule, the points, what it is about and why, in Chinese."""
 
@@ -36,7 +36,7 @@ class Line:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitScore:
     """A unit's score for a period: `score` is always the sum of `lines`."""
 
@@ -58,7 +58,7 @@ class UnitScore:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonScore:
     """An author's score: the author-split lines naming them, within one unit."""
 
@@ -76,7 +76,7 @@ class PersonScore:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MonthScores:
     """`scores --month`: every configured unit, the people, and warnings for the operator's log."""
 
@@ -104,7 +104,7 @@ class MonthScores:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class YearScores:
     """`scores --year`: one `month` line per scored month per unit and person; `months` in full."""
 
