@@ -206,11 +206,8 @@ class _Scorer:
     def carry(self, period: Period) -> None:
         """Score `period` for its sums only, as `score` adds them to `cumulative` (an earlier month)."""
         lines, _ = self._lines(period)
-        for record in self.history:
-            if record.month == day_of(period.start) and record.unit in lines:
-                lines[record.unit] = [_history_line(record, period)]
-        for name, unit_lines in lines.items():
-            self.cumulative[name] += _total(unit_lines)
+        self._import_history(period, lines, None, [])
+        self._add_up(lines)
 
     def _lines(self, period: Period) -> tuple[dict[str, list[Line]], MonthContext | None]:
         lines: dict[str, list[Line]] = {u.name: [] for u in self.ledger.units}
@@ -227,22 +224,8 @@ class _Scorer:
     def _finish(
         self, period: Period, lines: dict[str, list[Line]], submitted: dict[str, int], warnings: list[str]
     ) -> MonthScores:
-        for record in self.history:
-            if record.month != day_of(period.start):
-                continue
-            if record.unit not in lines:
-                warnings.append(f"history {period.label}: unit {record.unit!r} is not configured; ignored")
-                continue
-            if submitted[record.unit]:
-                warnings.append(
-                    f"history {period.label}: {record.unit} also has {submitted[record.unit]} drafts "
-                    "in the ledger; the imported score is used"
-                )
-            lines[record.unit] = [_history_line(record, period)]
-            submitted[record.unit] = record.submitted
-        totals = {name: _total(unit_lines) for name, unit_lines in lines.items()}
-        for name, total in totals.items():
-            self.cumulative[name] += total
+        self._import_history(period, lines, submitted, warnings)
+        totals = self._add_up(lines)
         version = self.profile.version_for(period)
         return MonthScores(
             month=period,
@@ -251,6 +234,36 @@ class _Scorer:
             people=_people(self.ledger, _person_lines(lines)),
             warnings=tuple(warnings),
         )
+
+    def _import_history(
+        self,
+        period: Period,
+        lines: dict[str, list[Line]],
+        submitted: dict[str, int] | None,
+        warnings: list[str],
+    ) -> None:
+        """An imported month replaces a unit's lines (and, when counted, its drafts submitted)."""
+        for record in self.history:
+            if record.month != day_of(period.start):
+                continue
+            if record.unit not in lines:
+                warnings.append(f"history {period.label}: unit {record.unit!r} is not configured; ignored")
+                continue
+            if submitted is not None:
+                if submitted[record.unit]:
+                    warnings.append(
+                        f"history {period.label}: {record.unit} also has {submitted[record.unit]} drafts "
+                        "in the ledger; the imported score is used"
+                    )
+                submitted[record.unit] = record.submitted
+            lines[record.unit] = [_history_line(record, period)]
+
+    def _add_up(self, lines: dict[str, list[Line]]) -> dict[str, Decimal]:
+        """Each unit's total for the month, added to its running total for the year."""
+        totals = {name: _total(unit_lines) for name, unit_lines in lines.items()}
+        for name, total in totals.items():
+            self.cumulative[name] += total
+        return totals
 
 
 def _history_line(record: HistoryRecord, period: Period) -> Line:

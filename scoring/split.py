@@ -22,24 +22,11 @@ def split_evenly(amount: Decimal, n: int) -> tuple[Decimal, ...]:
     Deductions split like gains (−1 in three: −0.3334, −0.3333, −0.3333). Were `amount` finer than
     0.0001 (profiles forbid it), the sub-quantum rest would go to the first part.
     """
-    # A rule asks with the very same Decimal (its profile's amount) thousands of times: that object
-    # is recognised at once, before its exponent is looked up.
-    last = _last.get((amount, n))
-    if last is not None and last[0] is amount:
-        return last[1]
     if n < 1:
         raise ValueError(f"cannot split among {n} authors")
     # Every draft asks for the same few splits. Keyed by the exponent too, so that 0.3 and 0.3000
     # (equal, but not the same Decimal) each get exactly what they always got.
-    parts = _split(amount, amount.as_tuple().exponent, n)
-    if len(_last) >= 1024:
-        _last.clear()
-    _last[(amount, n)] = (amount, parts)
-    return parts
-
-
-# The latest split of each amount and count, with the Decimal asked about (held, so never reused).
-_last: dict[tuple[Decimal, int], tuple[Decimal, tuple[Decimal, ...]]] = {}
+    return _split(amount, amount.as_tuple().exponent, n)
 
 
 @lru_cache(maxsize=1024)
