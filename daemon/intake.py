@@ -50,12 +50,11 @@ class Intake:
         now = self.clock()
         out: list[tuple[int, bool]] = []
         with session(self.engine) as s:
-            cursor = ledger.get_or_create_poll_state(s, account, folder)
-            cursor.last_uid = max(cursor.last_uid, *(uid for uid, _, _ in batch))
+            _advance(s, account, folder, max(uid for uid, _, _ in batch))
             for (uid, raw, internaldate), sha in zip(batch, digests, strict=True):
-                existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
-                if existing is not None and existing.id is not None:
-                    out.append((existing.id, False))
+                known = _known_row(s, account, folder, uidvalidity, uid)
+                if known is not None:
+                    out.append((known, False))
                     continue
                 _, row_id = _add_row(
                     s,
@@ -95,11 +94,10 @@ class Intake:
         mb = f"{size / 1024 / 1024:.0f} MB，上限 {self.config.limits.max_message_bytes / 1024 / 1024:.0f} MB"
         too_large = problem(Code.TOO_LARGE, detail=mb)
         with session(self.engine) as s:
-            cursor = ledger.get_or_create_poll_state(s, account, folder)
-            cursor.last_uid = max(cursor.last_uid, uid)
-            existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
-            if existing is not None and existing.id is not None:
-                return existing.id
+            _advance(s, account, folder, uid)
+            known = _known_row(s, account, folder, uidvalidity, uid)
+            if known is not None:
+                return known
             ignored = env.auto_reply or is_own(self.config, env.from_addr)
             msg, row_id = _add_row(
                 s,
@@ -124,6 +122,18 @@ class Intake:
                 parsed = header_only(head, limits=self.config.limits, trouble=too_large)
                 replies.answer(s, self.config, msg, parsed, [], [too_large], now=now)
             return row_id
+
+
+def _advance(s: Session, account: str, folder: str, uid: int) -> None:
+    """Move the folder's cursor past `uid` (never back)."""
+    cursor = ledger.get_or_create_poll_state(s, account, folder)
+    cursor.last_uid = max(cursor.last_uid, uid)
+
+
+def _known_row(s: Session, account: str, folder: str, uidvalidity: int, uid: int) -> int | None:
+    """The row of a UID recorded before (a crash between its commit and the server's flag)."""
+    existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
+    return existing.id if existing is not None else None
 
 
 def _add_row(s: Session, now: datetime, **fields: Any) -> tuple[Message, int]:
