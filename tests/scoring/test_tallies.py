@@ -297,21 +297,26 @@ def test_the_quota_reports_count_tallies_like_drafts() -> None:
         assert tallied == whole, period.label
 
 
+def _june_with(tally: DraftTally, profile: Profile) -> object:
+    """June 2025 scored with nothing but `tally`."""
+    return score_month(
+        month=parse_month("2025-06"),
+        units=UNITS,
+        submissions=(),
+        adoptions=(),
+        entries=(),
+        history=(),
+        profile=profile,
+        calendar=CALENDAR,
+        tallies=(tally,),
+    )
+
+
 def test_the_scored_month_itself_cannot_be_tallied() -> None:
     """Tallies are for the months summed into `cumulative`; the month shown needs its drafts."""
     tally = DraftTally("危化科", date(2025, 6, 3), ("危化科",), 2)
     with pytest.raises(ValueError, match="2025-06"):
-        score_month(
-            month=parse_month("2025-06"),
-            units=UNITS,
-            submissions=(),
-            adoptions=(),
-            entries=(),
-            history=(),
-            profile=PANJIN,
-            calendar=CALENDAR,
-            tallies=(tally,),
-        )
+        _june_with(tally, PANJIN)
 
 
 def test_a_capped_profile_refuses_tallies() -> None:
@@ -319,17 +324,7 @@ def test_a_capped_profile_refuses_tallies() -> None:
     count does not keep: the engine refuses rather than guess, and the daemon loads records."""
     tally = DraftTally("危化科", date(2025, 5, 6), ("危化科",), 12)
     with pytest.raises(ValueError, match="capped"):
-        score_month(
-            month=parse_month("2025-06"),
-            units=UNITS,
-            submissions=(),
-            adoptions=(),
-            entries=(),
-            history=(),
-            profile=EXAMPLE,
-            calendar=CALENDAR,
-            tallies=(tally,),
-        )
+        _june_with(tally, EXAMPLE)
 
 
 def test_tallies_count_whole_days_only() -> None:
