@@ -81,6 +81,22 @@ def june(day: int, hour: int = 9) -> datetime:
     return datetime(2025, 6, day, hour, 30, tzinfo=CST)
 
 
+def _acknowledged(account: str, uidvalidity: int, uid: int, content: str, received: datetime) -> Message:
+    """A mailbox message already recorded and flagged, as the drafts' rows need one."""
+    return Message(
+        account=account,
+        folder="INBOX",
+        uidvalidity=uidvalidity,
+        uid=uid,
+        sha256=hashlib.sha256(content.encode()).hexdigest(),
+        size=4096,
+        internaldate=received,
+        state=MessageState.ACKNOWLEDGED,
+        created_at=received,
+        updated_at=received,
+    )
+
+
 @dataclass
 class Bureau:
     """The ledger and config of one test, with a way to add drafts and to run `xinbao`."""
@@ -105,18 +121,7 @@ class Bureau:
         uid = next(self.uids)
         with session(self.engine) as s:
             units = {u.name: u.id for u in s.exec(select(Unit))}
-            msg = Message(
-                account="pjyjjbgs@163.com",
-                folder="INBOX",
-                uidvalidity=1,
-                uid=uid,
-                sha256=hashlib.sha256(f"{uid}{title}".encode()).hexdigest(),
-                size=4096,
-                internaldate=received,
-                state=MessageState.ACKNOWLEDGED,
-                created_at=received,
-                updated_at=received,
-            )
+            msg = _acknowledged("pjyjjbgs@163.com", 1, uid, f"{uid}{title}", received)
             s.add(msg)
             s.flush()
             assert msg.id is not None
@@ -444,18 +449,7 @@ def busy_year(engine: Engine, seed: int, drafts: int = 300, *, quiet: str = "") 
             received = first + timedelta(seconds=rng.randrange(385 * 86400))
             if uid % 17 == 0:
                 received = datetime(2025, rng.randrange(1, 13), 1, tzinfo=CST)
-            msg = Message(
-                account="busy",
-                folder="INBOX",
-                uidvalidity=seed,
-                uid=uid,
-                sha256=hashlib.sha256(f"{seed}/{uid}".encode()).hexdigest(),
-                size=4096,
-                internaldate=received,
-                state=MessageState.ACKNOWLEDGED,
-                created_at=received,
-                updated_at=received,
-            )
+            msg = _acknowledged("busy", seed, uid, f"{seed}/{uid}", received)
             s.add(msg)
             s.flush()
             assert msg.id is not None
