@@ -18,7 +18,7 @@ from daemon.models_scoring import Entry, History, Solicitation, SolicitationResp
 from daemon.scoring_io import columns_from, load_profile, unit_records, year_period
 from scoring.engine import collector_paused
 from scoring.periods import SHANGHAI, Period, day_of
-from scoring.quota import counted_from
+from scoring.quota import counted_span, whole_weeks
 from scoring.records import (
     AdoptionRecord,
     AuthorRecord,
@@ -70,13 +70,14 @@ class Records:
 def load_records(s: Session, config: Config, period: Period) -> Records:
     """The records scoring needs for `period` (a year, or a week for quotas).
 
-    Submissions received in the period, plus older ones adopted or entered in it (a May draft
-    adopted in July scores in July); adoptions (revoked ones too: scoring skips them) and office
-    entries dated in it; imported history for its months.
+    Submissions received in the period and in the rest of the weeks its months check
+    (scoring.quota.whole_weeks: 2026 from 29 December 2025 to 3 January 2027), plus older ones
+    adopted or entered in it (a May draft adopted in July scores in July); adoptions (revoked ones
+    too: scoring skips them) and office entries dated in it; imported history for its months.
     """
     with collector_paused():
         items = _items(s, period)
-        wanted = _received(period) | col(Submission.id).in_(items.linked)
+        wanted = _received(whole_weeks(period)) | col(Submission.id).in_(items.linked)
         return _records(config, items, _submissions(s, items.units, wanted))
 
 
@@ -87,7 +88,8 @@ def load_month_records(s: Session, config: Config, month: Period) -> Records:
     column item of the year come as records; the year's other accepted drafts, which only add
     per-draft points to the earlier months' sums and count for the quotas, as tallies: those of
     the months before and of the week after (a week checked in the month may end in the next),
-    none received before any draft counts (scoring.quota.counted_from: the profile's first month).
+    none outside the days any draft counts for the year (scoring.quota.counted_span: from the
+    profile's first month, into the neighbouring years for the weeks spanning New Year).
     A profile that caps draft points needs them in order, as records: then the whole year is.
     """
     profile = load_profile(config)
@@ -100,9 +102,13 @@ def load_month_records(s: Session, config: Config, month: Period) -> Records:
     special = sorted(
         {a.category for r in rule_sets for a in r.articles} | {c.name for r in rule_sets for c in r.columns}
     )
-    wanted = _received(month) | (_received(year) & col(Submission.category).in_(special))
-    end = min(year.end, month.end + timedelta(days=7))
-    first = min(counted_from(profile, number), end)
+    counted = counted_span(profile, number)
+    # The articles and column items of New Year weeks' days in the neighbouring years too: they
+    # count for those weeks (their own year scores them).
+    reach = Period(year.label, min(year.start, counted.start), max(year.end, counted.end))
+    wanted = _received(month) | (_received(reach) & col(Submission.category).in_(special))
+    end = min(counted.end, month.end + timedelta(days=7))
+    first = min(counted.start, end)
     outside = _received(Period("", first, month.start)) | _received(Period("", max(first, month.end), end))
     plain = outside & col(Submission.category).not_in(special)
     with collector_paused():

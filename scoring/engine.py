@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from scoring.calendar import WorkCalendar, fallback_warning
@@ -54,7 +54,9 @@ def score_month(
     columns_from: date | None = None,
     tallies: Iterable[DraftTally] = (),
 ) -> MonthScores:
-    """`scores --month`. Hand in the whole year's records (and any older draft adopted this year).
+    """`scores --month`. Hand in the whole year's records (and any older draft adopted this year),
+    with the drafts of the neighbouring years' days of its New Year weeks (quota.counted_span): they
+    count for those weeks' quotas only.
 
     `now`, if given, leaves unchecked the quotas of weeks and months not yet over; without it the
     month is scored as complete. Solicitations and their responses feed rule `solicitation`;
@@ -62,9 +64,9 @@ def score_month(
 
     The earlier months count only through their sums (`cumulative`), so their plain drafts may be
     handed in as `tallies` instead of records (records.DraftTally), as may drafts of the months
-    after (only the weeks checked in `month` look at those). Never the month's own drafts, and
-    not under a profile that caps draft points: ValueError. Drafts received before
-    quota.counted_from count for no month and may be left out.
+    after (only the weeks checked in `month` look at those) and of the neighbouring years. Never
+    the month's own drafts, and not under a profile that caps draft points: ValueError. Drafts
+    received outside quota.counted_span count for no month of the year and may be left out.
     """
     tallied = tuple(tallies)
     first, end = day_of(month.start), day_of(month.end)
@@ -102,7 +104,9 @@ def score_year(
 ) -> YearScores:
     """`scores --year`: a `month` line per month for each unit and person, the months in full.
 
-    With `now`, months that have not begun are left out (pass it for the current year).
+    Hand in the records as score_month takes them: a draft of the days quota.counted_span adds
+    around the year counts for a week's quota here and scores in its own year only. With `now`,
+    months that have not begun are left out (pass it for the current year).
     """
     with collector_paused():
         scorer = _Scorer(
@@ -334,6 +338,8 @@ def _warnings(ctx: MonthContext) -> list[str]:
     for column in tracked:
         for name in responsible(column, ledger.units)[1]:
             warnings.append(f"column {column.name}: responsible unit {name!r} is neither a unit nor a group")
-    years = {first.year} | {day_of(w.start).year for w in weeks_in_month(ctx.month)}
+    # A week checked in January may begin in December, one checked in December end in January.
+    weeks = weeks_in_month(ctx.month)
+    years = {first.year, day_of(weeks[0].start).year, day_of(weeks[-1].end - timedelta(days=1)).year}
     warnings.extend(fallback_warning(y) for y in sorted(years) if not ctx.calendar.knows(y))
     return warnings

@@ -3,9 +3,10 @@
 A draft counts for the week and for the month it was received in (INTERNALDATE, Asia/Shanghai),
 so a week spanning two months feeds each month with its own days' drafts. A month's score checks
 the weekly quota of the ISO weeks whose Thursday falls in that month (ISO 8601's own rule for
-which year a week belongs to), each counted over its full Monday–Sunday; a week is judged by
-the rules of the month it belongs to. A week with fewer workdays than `min_workdays` (default 1,
-e.g. the National Day week) has no quota.
+which year a week belongs to), each counted over its full Monday–Sunday, also across New Year
+(2026-W01 counts a draft of 30 December 2025); a week is judged by the rules of the month it
+belongs to. A week with fewer workdays than `min_workdays` (default 1, e.g. the National Day
+week) has no quota.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from scoring.periods import SHANGHAI, Period, day_of, month_of, week_of
 from scoring.profile import Profile, Quota
 from scoring.records import DraftTally, SubmissionRecord, UnitRecord
 
+_INSTANT = timedelta(microseconds=1)
+
 
 def weeks_in_month(month: Period) -> tuple[Period, ...]:
     """The ISO weeks whose Thursday falls in `month`: four or five, each wholly checked once a year."""
@@ -35,18 +38,40 @@ def weeks_in_month(month: Period) -> tuple[Period, ...]:
     return tuple(weeks)
 
 
-def counted_from(profile: Profile, year: int) -> datetime:
-    """The first moment of `year` whose drafts can count for any month of it (the year's end: none).
+def whole_weeks(period: Period) -> Period:
+    """`period` widened to the whole of every week checked in a calendar month it holds entirely.
+
+    What a period's quotas count: 2026 runs from W01's Monday 29 December 2025 to W53's Sunday
+    3 January 2027, July 2025 from W27's Monday 30 June; a week holds no whole month: itself.
+    """
+    first = month_of(period.start)
+    if first.start < period.start:
+        first = month_of(first.end)
+    last = month_of(period.end - _INSTANT)
+    if last.end > period.end:
+        last = month_of(last.start - _INSTANT)
+    if first.start >= last.end:
+        return period
+    start = min(period.start, weeks_in_month(first)[0].start)
+    return Period(period.label, start, max(period.end, weeks_in_month(last)[-1].end))
+
+
+def counted_span(profile: Profile, year: int) -> Period:
+    """When the drafts that count for some month of `year` were received (empty: the profile
+    applies to none of its months, so nothing counts).
 
     A month that ends before the profile's first version scores only imported history (the
     engine's rule), so drafts count from the first month it applies to, less the days of that
-    month's first checked week that fall in the month before; never from before 1 January.
+    month's first checked week that fall before it (in December, for a week spanning New Year),
+    up to the end of December's last checked week (in January, for 2026-W53). The days outside
+    the year count for those weeks' quotas only: a draft scores in the month it was received in.
     """
     months = [periods.month(year, number) for number in range(1, 13)]
     first = next((m for m in months if not profile.precedes(m)), None)
     if first is None:
-        return months[-1].end
-    return max(months[0].start, min(first.start, weeks_in_month(first)[0].start))
+        return Period(str(year), months[-1].end, months[-1].end)
+    year_span = Period(str(year), months[0].start, months[-1].end)
+    return Period(str(year), whole_weeks(first).start, whole_weeks(year_span).end)
 
 
 def month_of_week(week: Period) -> Period:

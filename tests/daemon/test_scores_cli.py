@@ -38,7 +38,7 @@ from daemon.models_scoring import Entry, History, Solicitation, SolicitationResp
 from daemon.records_io import Records, load_month_records, load_records
 from daemon.scoring_io import articles, load_calendar, load_profile, quotas, year_period
 from scoring.engine import score_month
-from scoring.periods import parse_month
+from scoring.periods import parse_month, parse_week
 
 CST = ZoneInfo("Asia/Shanghai")
 CONFIG = """
@@ -574,3 +574,99 @@ def test_a_capped_profile_reads_the_whole_year(engine: Engine, db_url: str, tmp_
 
 def _records(records: Records) -> dict[str, Any]:
     return records.engine_args()
+
+
+COUNTY = "盘山县应急管理局"
+
+
+def new_year_ledger(b: Bureau) -> dict[str, int]:
+    """盘山县应急管理局's only drafts of the weeks around two New Years fall in the neighbouring year:
+    Tuesday 30 December 2025 (2026-W01: 29 December – 4 January) and Saturday 2 January 2027
+    (2026-W53: 28 December – 3 January). 危化科 sends nothing then."""
+    li = [("李娜", COUNTY)]
+    return {
+        "w01": b.draft(
+            COUNTY, "盘山县应急管理局开展元旦前危化企业检查", datetime(2025, 12, 30, 10, tzinfo=CST), li
+        ),
+        "w53": b.draft(
+            COUNTY, "盘山县应急管理局部署元旦假期值班值守", datetime(2027, 1, 2, 10, tzinfo=CST), li
+        ),
+    }
+
+
+def _week_lines(unit: dict[str, Any], week: str) -> list[str]:
+    return [x["note"] for x in unit["lines"] if x["rule"] == "quota:week" and week in x["note"]]
+
+
+def test_january_2026_reads_w01_from_its_december_days(bureau: Bureau) -> None:
+    """A county bureau sends its only draft of 2026-W01 on 30 December 2025: `scores --month
+    2026-01` finds W01 met (危化科, silent, still misses it), the draft scores 0.3 in December 2025
+    and not in 2026, and January's notice, the quota report and the weekly reminder agree."""
+    from daemon.notice_mail import weekly_context
+    from daemon.notices import build_notice_for
+    from scoring.engine import score_year
+
+    ids = new_year_ledger(bureau)
+    january = bureau.json("scores", "--month", "2026-01")
+    assert _week_lines(_unit(january, COUNTY), "2026-W01") == []
+    assert _week_lines(_unit(january, "危化科"), "2026-W01") != []
+    assert not [x for x in _unit(january, COUNTY)["lines"] if x["submission_id"] == ids["w01"]]
+    assert _unit(january, COUNTY)["submitted"] == 0
+    december = _unit(bureau.json("scores", "--month", "2025-12"), COUNTY)
+    drafted = [(x["rule"], x["points"]) for x in december["lines"] if x["submission_id"] == ids["w01"]]
+    assert (drafted, december["submitted"]) == ([("draft", 0.3)], 1)
+    # 2025 holds the draft's 0.3 (and December's two missing annual articles, −1 each).
+    y2025 = _unit(bureau.json("scores", "--year", "2025"), COUNTY)
+    assert (y2025["submitted"], Decimal(str(y2025["score"]))) == (1, Decimal("0.3") - 2)
+    config, now = bureau.config, datetime(2026, 2, 2, 9, tzinfo=CST)
+    with session(bureau.engine, readonly=True) as s:
+        lean = load_month_records(s, config, parse_month("2026-01"))
+        year = load_records(s, config, year_period(2026))
+        notice = build_notice_for(s, config, parse_month("2026-01"), now=now)
+        reminder = weekly_context(s, config, parse_week("2026-W01"), now=datetime(2026, 1, 4, 15, tzinfo=CST))
+    assert [(t.unit, t.day, t.count) for t in lean.tallies] == [(COUNTY, date(2025, 12, 30), 1)]
+    common = {"profile": load_profile(config), "calendar": load_calendar(config), "now": now}
+    y2026 = score_year(year=2026, **common, **_records(year))
+    assert _week_lines(y2026.months[0].unit(COUNTY).to_json(), "2026-W01") == []
+    assert (y2026.unit(COUNTY).submitted, y2026.unit(COUNTY).score) == (0, 0)
+    short = {f.unit: f.weeks for f in notice.shortfalls}
+    assert 1 not in short.get(COUNTY, ())
+    assert 1 in short["危化科"]
+    county = next(r for r in reminder["rows"] if r["unit"] == COUNTY)
+    assert (county["week"], county["month"], county["short"]) == (1, 0, False)
+    w01 = bureau.json("quota", "--week", "2026-W01")["units"]
+    assert [(r["unit"], r["submitted"], r["short"]) for r in w01 if r["unit"] == COUNTY] == [(COUNTY, 1, 0)]
+
+
+def test_december_2026_reads_w53_from_its_january_days(bureau: Bureau) -> None:
+    """2026-W53 ends on Sunday 3 January 2027: December 2026 finds it met by the county bureau's
+    draft of 2 January (a tally of the lean read, scoring as from the whole ledger), judges nobody's
+    W53 on New Year's Eve, and the draft scores 0.3 in January 2027, never in 2026."""
+    from scoring.engine import score_year
+
+    ids = new_year_ledger(bureau)
+    config, december = bureau.config, parse_month("2026-12")
+    with session(bureau.engine, readonly=True) as s:
+        lean = load_month_records(s, config, december)
+        whole = load_records(s, config, year_period(2026))
+        y2027 = load_records(s, config, year_period(2027))
+    assert [(t.unit, t.day, t.count) for t in lean.tallies] == [
+        (COUNTY, date(2025, 12, 30), 1),
+        (COUNTY, date(2027, 1, 2), 1),
+    ]
+    common = {"profile": load_profile(config), "calendar": load_calendar(config)}
+    after = datetime(2027, 1, 10, tzinfo=CST)
+    scores = score_month(month=december, now=after, **common, **_records(lean))
+    assert scores == score_month(month=december, now=after, **common, **_records(whole))
+    assert _week_lines(scores.unit(COUNTY).to_json(), "2026-W53") == []
+    assert _week_lines(scores.unit("危化科").to_json(), "2026-W53") != []
+    assert scores.unit(COUNTY).submitted == 0
+    eve = score_month(month=december, now=datetime(2026, 12, 31, 16, tzinfo=CST), **common, **_records(lean))
+    assert not [x for u in eve.units for x in u.lines if "W53" in x.note]
+    y2026 = score_year(year=2026, now=after, **common, **_records(whole))
+    assert y2026.months[-1] == scores
+    assert y2026.unit(COUNTY).submitted == 0
+    january = score_year(year=2027, now=after, **common, **_records(y2027)).months[0].unit(COUNTY)
+    assert [(x.rule, x.points) for x in january.lines if x.submission_id == ids["w53"]] == [
+        ("draft", Decimal("0.3"))
+    ]

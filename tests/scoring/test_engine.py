@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import gc
 import json
+from datetime import date, timedelta
 from decimal import Decimal
 
+from scoring.calendar import WorkCalendar, fallback_warning
 from scoring.engine import collector_paused
+from scoring.profile import Profile
 from scoring.profile_toml import parse_profile
+from scoring.quota import counted_span
+from scoring.records import SubmissionRecord
 from scoring.results import format_points
-from tests.scoring.builders import UNITS, D, adopt, at, draft, history, month, year
+from tests.scoring.builders import EXAMPLE, PANJIN, UNITS, D, adopt, at, draft, history, month, year
 
 W, L, Z = ("王强", "危化科"), ("李明", "危化科"), ("赵敏", "综合行政执法队")
 
@@ -162,3 +167,72 @@ def test_the_collector_is_paused_for_the_block_only() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# A county bureau whose only drafts of the weeks around New Year fall in the neighbouring year:
+# 30 December 2025 (2026-W01, Monday 29 December – Sunday 4 January) and Saturday 2 January 2027
+# (2026-W53, Monday 28 December – Sunday 3 January), plus a draft in each other week of 2026.
+LI = ("李娜", "盘山县应急管理局")
+COUNTY = "盘山县应急管理局"
+BOUNDARY = (draft(1, COUNTY, "2025-12-30", LI), draft(2, COUNTY, "2027-01-02", LI))
+WEEKLY = tuple(
+    draft(10 + n, COUNTY, (date(2026, 1, 7) + timedelta(weeks=n)).isoformat(), LI) for n in range(51)
+)
+
+
+def counted(profile: Profile, number: int) -> list[SubmissionRecord]:
+    """The drafts the daemon reads for `number` (quota.counted_span): no others count for it."""
+    span = counted_span(profile, number)
+    return [s for s in (*BOUNDARY, *WEEKLY) if s.received_at in span]
+
+
+def test_january_checks_w01_over_its_december_days() -> None:
+    """January 2026 finds W01 met by the draft of 30 December 2025, which scores 0.5 in December
+    2025 and nowhere in 2026: neither a draft line nor a drop of January's cumulative score."""
+    january = month("2026-01", subs=counted(EXAMPLE, 2026), profile=EXAMPLE).unit(COUNTY)
+    assert not [x for x in january.lines if "W01" in x.note]
+    assert not [x for x in january.lines if x.submission_id == 1]
+    assert january.submitted == 4  # 7, 14, 21 and 28 January
+    december = month("2025-12", subs=counted(EXAMPLE, 2025), profile=EXAMPLE).unit(COUNTY)
+    assert [(x.rule, x.points) for x in december.lines if x.submission_id == 1] == [("draft", D("0.5"))]
+    assert december.submitted == 1
+
+
+def test_december_checks_w53_over_its_january_days_once_it_is_over() -> None:
+    """2026-W53 ends on Sunday 3 January 2027: December 2026 finds it met by the draft of 2 January,
+    which does not count for December; on New Year's Eve the week is still running and is not judged
+    for anyone, from Monday 4 January it is (危化科 sent nothing, and Panjin lists the miss)."""
+    subs = counted(PANJIN, 2026)
+    over = month("2026-12", subs=subs, now=at("2027-01-04", 0))
+    assert not [x for x in over.unit(COUNTY).lines if "W53" in x.note]
+    assert over.unit(COUNTY).submitted == 4  # 2, 9, 16 and 23 December
+    assert [x.note for x in over.unit("危化科").lines if "W53" in x.note] == [
+        "2026-W53（12月28日至1月3日）报送0篇，每周应报1篇，少报1篇，通报批评（计分规则未定扣分分值，不扣分）"
+    ]
+    running = month("2026-12", subs=subs, now=at("2027-01-03", 23))
+    assert not [x for u in running.units for x in u.lines if "W53" in x.note]
+
+
+def test_the_years_around_a_new_year_week_score_each_draft_once() -> None:
+    """`scores --year`: 2025 has the 30 December draft's 0.5, 2026 neither boundary draft, and 2026
+    differs from a year read without its neighbours' days only by W01 and W53 being met (−0.5 each)."""
+    y2025 = year(2025, subs=counted(EXAMPLE, 2025), profile=EXAMPLE)
+    y2026 = year(2026, subs=counted(EXAMPLE, 2026), profile=EXAMPLE)
+    inside = year(2026, subs=WEEKLY, profile=EXAMPLE)
+    december = y2025.months[-1].unit(COUNTY)
+    assert [x.points for x in december.lines if x.submission_id == 1] == [D("0.5")]
+    assert y2025.unit(COUNTY).submitted == 1
+    assert y2026.unit(COUNTY).submitted == inside.unit(COUNTY).submitted == 51
+    assert y2026.unit(COUNTY).score - inside.unit(COUNTY).score == D("1")
+    for fixed, before in zip(y2026.months, inside.months, strict=True):
+        missed = [x for x in before.unit(COUNTY).lines if x not in fixed.unit(COUNTY).lines]
+        assert [x.note[:8] for x in missed] == (
+            {"2026-01": ["2026-W01"], "2026-12": ["2026-W53"]}.get(fixed.month.label, [])
+        )
+        assert all(x in before.unit(COUNTY).lines for x in fixed.unit(COUNTY).lines)
+
+
+def test_december_2026_warns_that_w53_runs_into_a_year_the_calendar_may_lack() -> None:
+    """W53 of 2026 ends in 2027, which chinesecalendar 1.11 does not know: December's score says so."""
+    scores = month("2026-12", now=at("2027-01-10"))
+    assert (fallback_warning(2027) in scores.warnings) == (not WorkCalendar.knows(2027))

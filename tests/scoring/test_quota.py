@@ -5,10 +5,18 @@ from __future__ import annotations
 import pytest
 
 from scoring.calendar import WorkCalendar
-from scoring.periods import parse_month, parse_week
-from scoring.profile import Quota
-from scoring.quota import assess, month_of_week, month_quota, week_quota, weeks_in_month
-from tests.scoring.builders import EXAMPLE, PANJIN, UNITS, D, draft
+from scoring.periods import Period, parse_month, parse_week
+from scoring.profile import Profile, Quota
+from scoring.quota import (
+    assess,
+    counted_span,
+    month_of_week,
+    month_quota,
+    week_quota,
+    weeks_in_month,
+    whole_weeks,
+)
+from tests.scoring.builders import EXAMPLE, PANJIN, UNITS, D, at, draft
 
 W = ("王强", "危化科")
 
@@ -158,3 +166,63 @@ def test_min_workdays_is_configurable() -> None:
     quota = Quota(1, min_workdays=3)
     assert assess(quota, submitted=0, workdays=2).required == 0
     assert assess(quota, submitted=0, workdays=3).short == 1
+
+
+LI = ("李娜", "盘山县应急管理局")
+
+
+def test_the_new_year_week_counts_its_december_days_for_january() -> None:
+    """A county bureau sends its only draft of 2026-W01 on 30 December 2025: W01 (Monday 29 December
+    to Sunday 4 January, checked in January 2026) is met, and the draft fills December's monthly
+    count, not January's."""
+    subs = [draft(1, "盘山县应急管理局", "2025-12-30", LI)]
+    common = {"units": UNITS, "submissions": subs, "profile": PANJIN, "calendar": WorkCalendar()}
+    w01 = week_quota(week=parse_week("2026-W01"), **common)  # type: ignore[arg-type]
+    december = month_quota(month=parse_month("2025-12"), **common)  # type: ignore[arg-type]
+    january = month_quota(month=parse_month("2026-01"), **common)  # type: ignore[arg-type]
+    county = [next(r for r in q.units if r.unit == "盘山县应急管理局") for q in (w01, december, january)]
+    assert [(r.submitted, r.short) for r in county] == [(1, 0), (1, 3), (0, 4)]
+
+
+@pytest.mark.parametrize(
+    ("period", "first", "end"),
+    [
+        pytest.param("2026", "2025-12-29", "2027-01-04", id="2026: W01 from 29 December, W53 to 3 January"),
+        pytest.param(
+            "2025", "2024-12-30", "2026-01-01", id="2025: W01 from 30 December, W52 ends 28 December"
+        ),
+        pytest.param("2027", "2027-01-01", "2028-01-03", id="2027: 1–3 January are 2026-W53's"),
+        pytest.param("2025-07", "2025-06-30", "2025-08-04", id="July: W27 from 30 June, W31 to 3 August"),
+        pytest.param("2025-W25", "2025-06-16", "2025-06-23", id="a week holds no whole month: itself"),
+    ],
+)
+def test_whole_weeks_widen_a_period_to_the_weeks_its_months_check(period: str, first: str, end: str) -> None:
+    """The drafts a period's quotas count: every week checked in a month of it, Monday to Sunday."""
+    if "-W" in period:
+        span = parse_week(period)
+    elif "-" in period:
+        span = parse_month(period)
+    else:
+        span = Period(period, parse_month(f"{period}-01").start, parse_month(f"{period}-12").end)
+    assert whole_weeks(span) == Period(period, at(first, 0), at(end, 0))
+
+
+@pytest.mark.parametrize(
+    ("profile", "year", "first", "end"),
+    [
+        # Panjin's regulation took effect on 9 May 2025: May checks the week from Monday 28 April.
+        (PANJIN, 2025, "2025-04-28", "2026-01-01"),
+        # In force all year: 2026-W01 begins on 29 December 2025, 2026-W53 ends on 3 January 2027.
+        (PANJIN, 2026, "2025-12-29", "2027-01-04"),
+        # A year before the regulation counts nothing, not even the days of its last week.
+        (PANJIN, 2024, "2025-01-01", "2025-01-01"),
+        # In force from New Year's Day 2025: January checks 2025-W01 from Monday 30 December 2024.
+        (EXAMPLE, 2025, "2024-12-30", "2026-01-01"),
+    ],
+)
+def test_drafts_count_for_a_year_from_its_first_checked_week_to_its_last(
+    profile: Profile, year: int, first: str, end: str
+) -> None:
+    """What the daemon reads for a year: no draft outside counted_span counts for any month of it."""
+    span = counted_span(profile, year)
+    assert (span.start, span.end) == (at(first, 0), at(end, 0))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,7 +23,7 @@ from scoring.engine import score_month, score_year
 from scoring.periods import SHANGHAI, Period, day_of, month, parse_month
 from scoring.profile import Profile
 from scoring.profile_toml import parse_profile
-from scoring.quota import counted_from, month_quota, week_quota, weeks_in_month
+from scoring.quota import counted_span, month_quota, week_quota, weeks_in_month
 from scoring.records import (
     AdoptionRecord,
     AuthorRecord,
@@ -213,7 +213,7 @@ def split_for(year: dict[str, tuple[object, ...]], scored: Period, profile: Prof
     linked = {a.submission_id for a in year["adoptions"]}  # type: ignore[attr-defined]
     linked |= {e.submission_id for e in year["entries"] if e.submission_id}  # type: ignore[attr-defined]
     linked |= {r.submission_id for r in year["responses"]}  # type: ignore[attr-defined]
-    first, last = day_of(counted_from(profile, 2025)), day_of(scored.end) + timedelta(days=7)
+    first, last = day_of(counted_span(profile, 2025).start), day_of(scored.end) + timedelta(days=7)
     kept, counts = [], Counter[tuple[str | None, date, tuple[str | None, ...]]]()
     for sub in year["submissions"]:
         assert isinstance(sub, SubmissionRecord)
@@ -246,26 +246,8 @@ def test_every_month_scores_the_same_from_tallies(
         common = {"profile": profile, "calendar": CALENDAR, "now": NOW, "columns_from": columns_from}
         whole = score_month(month=scored, **year, **common)  # type: ignore[arg-type]
         split = split_for(year, scored, profile)
-        assert split["tallies"] or scored.end <= counted_from(profile, 2025), "plain drafts to tally"
+        assert split["tallies"] or scored.end <= counted_span(profile, 2025).start, "plain drafts to tally"
         assert score_month(month=scored, **split, **common) == whole, scored.label  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("profile", "year", "first"),
-    [
-        # Panjin's regulation took effect on 9 May 2025: January to April score only imported
-        # history, and May checks the week from Monday 28 April.
-        (PANJIN, 2025, date(2025, 4, 28)),
-        (PANJIN, 2024, date(2025, 1, 1)),  # a year before it: no draft counts (the year's end)
-        (PANJIN, 2026, date(2026, 1, 1)),  # in force all year (W01 begins in 2025: not this year)
-        (STRICT, 2025, date(2025, 1, 1)),  # in force from New Year's Day
-    ],
-)
-def test_drafts_count_from_the_first_week_the_profile_checks(
-    profile: Profile, year: int, first: date
-) -> None:
-    """The daemon reads no tally before counted_from: nothing earlier counts for any month."""
-    assert counted_from(profile, year) == datetime.combine(first, time.min, tzinfo=SHANGHAI)
 
 
 def test_a_month_not_over_scores_the_same_from_tallies() -> None:
