@@ -48,17 +48,18 @@ class Intake:
         )
         failpoint("raw_stored")
         now = self.clock()
-        out: list[tuple[int, bool]] = []
         with session(self.engine) as s:
             _advance(s, account, folder, max(uid for uid, _, _ in batch))
+            known = ledger.rows_by_uid(s, account, folder, uidvalidity, [uid for uid, _, _ in batch])
+            added: dict[int, Message] = {}
+            fresh: list[bool] = []
             for (uid, raw, internaldate), sha in zip(batch, digests, strict=True):
-                known = _known_row(s, account, folder, uidvalidity, uid)
-                if known is not None:
-                    out.append((known, False))
+                fresh.append(uid not in known and uid not in added)
+                if not fresh[-1]:
                     continue
-                _, row_id = _add_row(
-                    s,
-                    now,
+                added[uid] = Message(
+                    created_at=now,
+                    updated_at=now,
                     account=account,
                     folder=folder,
                     uidvalidity=uidvalidity,
@@ -68,7 +69,10 @@ class Intake:
                     internaldate=internaldate,
                     state=MessageState.FETCHED,
                 )
-                out.append((row_id, True))
+            s.add_all(added.values())
+            s.flush()  # one INSERT for the batch (RETURNING the ids), not one per message
+            ids = [known[uid] if uid in known else _id(added[uid]) for uid, _, _ in batch]
+            out = list(zip(ids, fresh, strict=True))
         failpoint("fetched_committed")
         return out
 
@@ -95,9 +99,9 @@ class Intake:
         too_large = problem(Code.TOO_LARGE, detail=mb)
         with session(self.engine) as s:
             _advance(s, account, folder, uid)
-            known = _known_row(s, account, folder, uidvalidity, uid)
-            if known is not None:
-                return known
+            known = ledger.rows_by_uid(s, account, folder, uidvalidity, [uid])
+            if uid in known:
+                return known[uid]
             ignored = env.auto_reply or is_own(self.config, env.from_addr)
             msg, row_id = _add_row(
                 s,
@@ -130,19 +134,17 @@ def _advance(s: Session, account: str, folder: str, uid: int) -> None:
     cursor.last_uid = max(cursor.last_uid, uid)
 
 
-def _known_row(s: Session, account: str, folder: str, uidvalidity: int, uid: int) -> int | None:
-    """The row of a UID recorded before (a crash between its commit and the server's flag)."""
-    existing = ledger.message_by_uid(s, account, folder, uidvalidity, uid)
-    return existing.id if existing is not None else None
-
-
 def _add_row(s: Session, now: datetime, **fields: Any) -> tuple[Message, int]:
     """A new `messages` row, flushed so that it has its id."""
     msg = Message(created_at=now, updated_at=now, **fields)
     s.add(msg)
     s.flush()
-    assert msg.id is not None
-    return msg, msg.id
+    return msg, _id(msg)
+
+
+def _id(msg: Message) -> int:
+    assert msg.id is not None  # flushed
+    return msg.id
 
 
 def _meta(account: str, folder: str, uidvalidity: int, uid: int, internaldate: datetime) -> dict[str, Any]:

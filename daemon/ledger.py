@@ -234,15 +234,20 @@ def _counts_in(windows: int) -> sa.Select[Any]:
     )
 
 
-def message_by_uid(session: Session, account: str, folder: str, uidvalidity: int, uid: int) -> Message | None:
-    """The row of one mailbox message, by its IMAP coordinates."""
-    stmt = select(Message).where(
-        Message.account == account,
-        Message.folder == folder,
-        Message.uidvalidity == uidvalidity,
-        Message.uid == uid,
+def rows_by_uid(
+    session: Session, account: str, folder: str, uidvalidity: int, uids: Iterable[int]
+) -> dict[int, int]:
+    """The rows of a fetched batch's messages recorded before, by IMAP coordinates: uid -> row id."""
+    wanted = sorted(set(uids))
+    if not wanted:
+        return {}
+    stmt = sa.select(col(Message.uid), col(Message.id)).where(
+        col(Message.account) == account,
+        col(Message.folder) == folder,
+        col(Message.uidvalidity) == uidvalidity,
+        col(Message.uid).in_(wanted),
     )
-    return session.exec(stmt).first()
+    return {uid: row_id for uid, row_id in session.connection().execute(stmt) if row_id is not None}
 
 
 def message_by_sha(session: Session, sha256: str) -> Message | None:

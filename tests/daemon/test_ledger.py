@@ -249,11 +249,10 @@ def test_messages_are_found_by_uid_and_by_content(engine: Engine) -> None:
         first = _message(s, uid=5, sha="aa" * 32)
         _message(s, uid=6, sha="bb" * 32)
         _message(s, uid=9, sha="aa" * 32)
-        found = ledger.message_by_uid(s, "pjyjjbgs@163.com", "INBOX", 1, 5)
-        assert found is not None
-        assert found.id == first
-        assert ledger.message_by_uid(s, "pjyjjbgs@163.com", "INBOX", 2, 5) is None
-        assert ledger.message_by_uid(s, "pjyjjbgs@163.com", "已处理", 1, 5) is None
+        assert ledger.rows_by_uid(s, "pjyjjbgs@163.com", "INBOX", 1, [5, 7, 5]) == {5: first}
+        assert ledger.rows_by_uid(s, "pjyjjbgs@163.com", "INBOX", 2, [5]) == {}
+        assert ledger.rows_by_uid(s, "pjyjjbgs@163.com", "已处理", 1, [5]) == {}
+        assert ledger.rows_by_uid(s, "pjyjjbgs@163.com", "INBOX", 1, []) == {}
         by_sha = ledger.message_by_sha(s, "aa" * 32)
         assert by_sha is not None
         assert by_sha.id == first
