@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime
 
 __all__ = ["Attachment", "compose", "message_id_for"]
@@ -26,6 +27,26 @@ class Attachment:
     content: bytes
     maintype: str = "application"
     subtype: str = "octet-stream"
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The stdlib's registry, making each header class once: its own builds a new class for every
+    header it parses (CPython 3.11), a fifth of the time it takes to compose a receipt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+# email.policy.default with that registry: the same headers, the same bytes.
+_POLICY = default.clone(header_factory=_HeaderClasses())
 
 
 def message_id_for(key: str, domain: str) -> str:
@@ -62,7 +83,7 @@ def compose(
     """
     if date.tzinfo is None:
         raise ValueError("compose() needs an aware date")
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     # The display name is encoded per RFC 2047 when the message is serialized.
     msg["From"] = Address(display_name=sender_name, addr_spec=sender)
     msg["To"] = to

@@ -137,3 +137,13 @@ def test_boundaries_are_deterministic_and_do_not_collide() -> None:
     two = raw_bytes(_notice(attachments=att))
     assert one == two
     assert _wire(_notice(attachments=att)).get_content_type() == "multipart/mixed"
+
+
+def test_receipts_share_their_header_classes() -> None:
+    """Two hundred receipts of a Monday backlog make each kind of header once, not once a header:
+    the stdlib's registry would build a new class every time (a fifth of composing a receipt)."""
+    first, second = _notice(key="receipt|1"), _notice(key="receipt|2")
+    for name in ("From", "Subject", "Content-Type", "Message-ID"):
+        assert type(first[name]) is type(second[name]), name
+    assert type(first["Subject"]) is not type(first["From"])
+    assert str(second["From"]) == "盘锦市应急管理局办公室 <pjyjjbgs@163.com>"
