@@ -92,6 +92,10 @@ def backup(config: Config, engine: Engine, target: Path, *, now: datetime) -> Ba
                 dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 shutil.copy2(src, dst)
         copied += 1
+    for src in raw.journals():
+        dst = target / "raw" / src.relative_to(raw.root)
+        dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(src, dst)
     manifest = {"created_at": now.isoformat(), "database": db_copy.name, "raw_messages": copied}
     (target / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"

@@ -118,6 +118,7 @@ def test_a_fetched_batch_is_stored_whole_with_one_fsync_per_directory(
     for m, d in zip(mails, digests[:-1], strict=True):
         assert store.get(d) == m
     assert store.meta(SHA) == {"uid": 19}  # the first metadata stays
+    assert [p.suffix for p in store.journals()] == [".jsonl"]  # the batch's metadata: one file
     assert len(synced) == len(set(synced))
     assert {store.path(d).parent for d in digests} <= set(synced)
     assert tmp_path in synced
@@ -153,3 +154,38 @@ def test_a_disk_error_on_one_file_of_a_batch_leaves_no_temporary_or_open_file(
     assert len(os.listdir("/proc/self/fd")) == open_before
     assert not store.has(bad)
     assert [p.name for p in tmp_path.rglob(".tmp-*")] == []
+
+
+def test_each_batch_journals_its_metadata_in_one_durable_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty mails of a batch are twenty files fsynced and one journal of where the mailbox had
+    them, not twenty more; a mail fetched again in a later batch keeps its first metadata, also for
+    a store opened afresh (`xinbao reprocess` after a restart)."""
+    store = RawStore(tmp_path)
+    files: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(
+        os, "fsync", lambda fd: (stat.S_ISREG(os.fstat(fd).st_mode) and files.append(fd), real(fd))
+    )
+    mails = [MAIL.replace("值班".encode(), f"值班{i}".encode()) for i in range(20)]
+    digests = store.put_many([(m, {"uid": i, "folder": "INBOX"}) for i, m in enumerate(mails)])
+    monkeypatch.setattr(os, "fsync", real)
+    assert len(files) == 20 + 1
+    store.put_many([(mails[0], {"uid": 500, "folder": "INBOX"}), (MAIL, {"uid": 501, "folder": "收件箱"})])
+    assert len(store.journals()) == 2
+    reopened = RawStore(tmp_path)
+    assert reopened.meta(digests[0]) == {"uid": 0, "folder": "INBOX"}
+    assert reopened.meta(SHA) == {"uid": 501, "folder": "收件箱"}
+    assert reopened.meta(hashlib.sha256(b"never stored").hexdigest()) is None
+    assert set(reopened.digests()) == {*digests, SHA}
+
+
+def test_a_store_written_before_the_journal_keeps_its_metadata_files(tmp_path: Path) -> None:
+    """A bureau upgrading xinbao keeps the `<digest>.json` written beside each mail before: it is
+    still read, and wins over a journal entry written later for the same mail."""
+    store = RawStore(tmp_path)
+    store.put(MAIL)
+    store.meta_path(SHA).write_text('{"uid": 7, "folder": "INBOX"}', encoding="utf-8")
+    store.put(MAIL, meta={"uid": 8, "folder": "INBOX"})
+    assert RawStore(tmp_path).meta(SHA) == {"uid": 7, "folder": "INBOX"}

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from daemon.config import Config
 from daemon.db import make_engine, session
 from daemon.models import Adoption, Message, Submission
+from daemon.rawstore import RawStore
 from daemon.recovery import RecoveryError, backup, reprocess
 from daemon.runtime import runtime
 from tests.daemon.bureau import Clock, Draft, config_for, environment, mail
@@ -81,6 +82,8 @@ def test_the_restore_drill_rebuilds_a_lost_week_from_raw_mail_without_answering_
     report = backup(config, engine, tmp_path / "backup", now=datetime(2025, 6, 23, tzinfo=UTC))
     engine.dispose()
     assert report.raw_files == 2
+    copy = RawStore(tmp_path / "backup" / "raw")  # the journals came along: the copy rebuilds alone
+    assert [copy.meta(d) is not None for d in copy.digests()] == [True, True]
     dovecot.append(
         mail(
             "盘山县应急管理局",
