@@ -6,6 +6,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import groupby
 from operator import itemgetter
 from typing import Any, cast
 
@@ -310,20 +311,14 @@ def _tallies(
     # A plain dict, not a Counter: Counter's __missing__ is a Python call per new key.
     counts: dict[tuple[int | None, int, tuple[int | None, ...]], int] = {}
     tally = counts.get
-    team: list[int | None] = []
-    linked, unit_id, day, skip, last_id = items.linked, None, 0, True, None
-    for sub_id, sender, received, position, author_unit in rows.all():
-        if sub_id != last_id:
-            if not skip:
-                key = (unit_id, day, tuple(team))
-                counts[key] = tally(key, 0) + 1
-            last_id, unit_id, team, skip = sub_id, sender, [], sub_id in linked
-            if not skip:
-                day = bisect_right(keys, received) - 1
-        if position is not None:
-            team.append(author_unit)
-    if not skip:
-        key = (unit_id, day, tuple(team))
+    linked = items.linked
+    # One row per author, in order (one row without a position for a draft with none).
+    for sub_id, drafted in groupby(rows.all(), key=itemgetter(0)):
+        if sub_id in linked:
+            continue
+        head, *others = drafted
+        team = () if head[3] is None else (head[4], *(row[4] for row in others))
+        key = (head[1], bisect_right(keys, head[2]) - 1, team)
         counts[key] = tally(key, 0) + 1
     units = items.units
     # Teams repeat (the same publicists, the same units): each is named once.
