@@ -52,14 +52,13 @@ class Intake:
             _advance(s, account, folder, max(uid for uid, _, _ in batch))
             known = ledger.rows_by_uid(s, account, folder, uidvalidity, [uid for uid, _, _ in batch])
             added: dict[int, Message] = {}
-            fresh: list[bool] = []
+            fresh: list[bool] = []  # False: recorded before, or twice in the batch
             for (uid, raw, internaldate), sha in zip(batch, digests, strict=True):
                 fresh.append(uid not in known and uid not in added)
                 if not fresh[-1]:
                     continue
-                added[uid] = Message(
-                    created_at=now,
-                    updated_at=now,
+                added[uid] = _new_row(
+                    now,
                     account=account,
                     folder=folder,
                     uidvalidity=uidvalidity,
@@ -134,9 +133,13 @@ def _advance(s: Session, account: str, folder: str, uid: int) -> None:
     cursor.last_uid = max(cursor.last_uid, uid)
 
 
+def _new_row(now: datetime, **fields: Any) -> Message:
+    return Message(created_at=now, updated_at=now, **fields)
+
+
 def _add_row(s: Session, now: datetime, **fields: Any) -> tuple[Message, int]:
     """A new `messages` row, flushed so that it has its id."""
-    msg = Message(created_at=now, updated_at=now, **fields)
+    msg = _new_row(now, **fields)
     s.add(msg)
     s.flush()
     return msg, _id(msg)

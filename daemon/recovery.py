@@ -86,21 +86,24 @@ def backup(config: Config, engine: Engine, target: Path, *, now: datetime) -> Ba
     raw = RawStore(config.resolve(config.database.raw_store))
     copied = 0
     for sha in raw.digests():
-        for src in (raw.path(sha), raw.meta_path(sha)):
-            if src.exists():
-                dst = target / "raw" / src.relative_to(raw.root)
-                dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                shutil.copy2(src, dst)
+        _copy_raw(raw, raw.path(sha), target / "raw")
+        if raw.meta_path(sha).exists():  # written before the journal
+            _copy_raw(raw, raw.meta_path(sha), target / "raw")
         copied += 1
-    for src in raw.journals():
-        dst = target / "raw" / src.relative_to(raw.root)
-        dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(src, dst)
+    for journal in raw.journals():
+        _copy_raw(raw, journal, target / "raw")
     manifest = {"created_at": now.isoformat(), "database": db_copy.name, "raw_messages": copied}
     (target / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     return BackupReport(database=db_copy, raw_files=copied)
+
+
+def _copy_raw(raw: RawStore, src: Path, into: Path) -> None:
+    """Copy one file of the raw store to the same place under `into`."""
+    dst = into / src.relative_to(raw.root)
+    dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shutil.copy2(src, dst)
 
 
 @dataclass(frozen=True)
