@@ -22,8 +22,6 @@ from daemon import records_io, scoring_io
 from daemon.config import Config, ConfigError
 from daemon.models import Message, MessageState, Submission, SubmissionStatus
 from daemon.notices import NoticeError
-from daemon.replies import queue_mail
-from outbox.compose import Attachment
 from outbox.notice import FOOTNOTE, RECIPIENTS, Notice, build_notice
 from outbox.notice_docx import notice_docx
 from outbox.notice_xlsx import Snapshot, changes, notice_xlsx, read_snapshot
@@ -193,6 +191,10 @@ def render_notice_files(notice: Notice) -> dict[str, bytes]:
 
 def queue_notice(s: Session, config: Config, notice: Notice, *, now: datetime) -> int:
     """Queue one copy of `notice` per recipient; the number of rows added (0 if all were queued)."""
+    # The mail stack (composing, receipts) loads here: `notice monthly` without --send needs none.
+    from daemon.replies import queue_mail
+    from outbox.compose import Attachment
+
     mail = render_notice(notice)
     attachments = (
         Attachment(f"{notice.filename}.docx", notice_docx(notice), *DOCX),
@@ -304,6 +306,8 @@ def queue_weekly(
     s: Session, config: Config, week: Period, *, now: datetime, remind_publicists: bool = False
 ) -> int:
     """Queue the office's weekly reminder (and the lagging units' reminders); rows added."""
+    from daemon.replies import queue_mail
+
     ctx = weekly_context(s, config, week, now=now)
     added = 0
     if remind_publicists:

@@ -78,7 +78,7 @@ def load_records(s: Session, config: Config, period: Period) -> Records:
     """
     with collector_paused():
         items = _items(s, period)
-        wanted = _received(whole_weeks(period)) | col(Submission.id).in_(items.linked)
+        wanted = _received(whole_weeks(period)) | _linked(items, period)
         return _records(config, items, _submissions(s, items.units, wanted))
 
 
@@ -91,6 +91,8 @@ def load_month_records(s: Session, config: Config, month: Period) -> Records:
     the months before and of the week after (a week checked in the month may end in the next),
     none outside the days any draft counts for the year (scoring.quota.counted_span: from the
     profile's first month, into the neighbouring years for the weeks spanning New Year).
+    Adoptions, entries, solicitations and history come from the year up to the month's end: no
+    rule scoring a month looks at anything dated after it.
     A profile that caps draft points needs them in order, as records: then the whole year is.
     """
     profile = load_profile(config)
@@ -112,15 +114,31 @@ def load_month_records(s: Session, config: Config, month: Period) -> Records:
     first = min(counted.start, end)
     outside = _received(Period("", first, month.start)) | _received(Period("", max(first, month.end), end))
     plain = outside & col(Submission.category).not_in(special)
+    so_far = Period(year.label, year.start, month.end)
     with collector_paused():
-        items = _items(s, year)
-        drafts = _submissions(s, items.units, wanted | col(Submission.id).in_(items.linked))
+        items = _items(s, so_far)
+        drafts = _submissions(s, items.units, wanted | _linked(items, so_far))
         tallies = _tallies(s, items, plain, first, end) if first < end else ()
         return replace(_records(config, items, drafts), tallies=tallies)
 
 
 def _received(period: Period) -> sa.ColumnElement[bool]:
     return (col(Submission.received_at) >= period.start) & (col(Submission.received_at) < period.end)
+
+
+def _adopted_in(period: Period) -> sa.ColumnElement[bool]:
+    return (col(Adoption.adopted_at) >= period.start) & (col(Adoption.adopted_at) < period.end)
+
+
+def _linked(items: _Items, period: Period) -> sa.ColumnElement[bool]:
+    """The drafts `items` names (`items.linked`), those of `period`'s adoptions by a subquery.
+
+    A province adopts thousands of drafts a year: as a list of bound parameters their ids took
+    longer to compile and to match than the drafts took to read.
+    """
+    adopted = sa.select(col(Adoption.submission_id)).where(_adopted_in(period))
+    others = items.linked - {a.submission_id for a in items.adoptions}
+    return col(Submission.id).in_(adopted) | col(Submission.id).in_(sorted(others))
 
 
 @dataclass(frozen=True)
@@ -150,7 +168,7 @@ def _items(s: Session, period: Period) -> _Items:
                 col(Adoption.channel),
                 col(Adoption.adopted_at),
                 col(Adoption.revoked_at),
-            ).where(col(Adoption.adopted_at) >= start, col(Adoption.adopted_at) < end)
+            ).where(_adopted_in(period))
         )
         .all()
     )
@@ -230,10 +248,9 @@ def _submissions(
     # Plain columns, not ORM objects: a province's year is 100,000 drafts, and building an ORM
     # instance per row cost ten times the scoring itself (benchmarks/scoring.py). One query with
     # the authors joined, in the tables' own order (sorting the joined rows in SQL took longer
-    # than reading them); the time is converted once per draft, by the column type's own
-    # conversion, and the status read as the text it is stored as (SubmissionStatus's value).
+    # than reading them); the times are converted together (_utc), and the status read as the
+    # text it is stored as (SubmissionStatus's value).
     conn = s.connection()
-    received = UTCDateTime().dialect_impl(conn.dialect).result_processor(conn.dialect, None)
     rows = conn.execute(
         sa.select(
             col(Submission.id),
@@ -243,7 +260,6 @@ def _submissions(
             sa.type_coerce(col(Submission.status), sa.String),
             col(Submission.category),
             col(Submission.chars),
-            col(SubmissionAuthor.position),
             col(SubmissionAuthor.name),
             col(SubmissionAuthor.unit_id),
         )
@@ -257,30 +273,45 @@ def _submissions(
     drafts: list[tuple[Any, ...]] = []
     team: list[AuthorRecord] = []
     last = None
-    for sub_id, unit_id, title, at, status, category, chars, position, name, author_unit in rows:
+    for sub_id, unit_id, title, at, status, category, chars, name, author_unit in rows:
         if sub_id != last:
             last, team = sub_id, []
             drafts.append((at, sub_id, unit_id, title, status, category, chars, team))
-        if position is not None:
+        # An author's name is never NULL: a NULL is the outer join's draft without authors.
+        if name is not None:
             author = known.get((name, author_unit))
             if author is None:
                 author = known[(name, author_unit)] = AuthorRecord(name, units.get(author_unit))
             team.append(author)
-    # Oldest first, as the database orders the times it stores, then by id.
-    drafts.sort(key=itemgetter(0, 1))
+    # Oldest first, as the database orders the times it stores, then by id: the drafts are in
+    # id order already, and a stable sort by time alone keeps it among equal times.
+    drafts.sort(key=itemgetter(0))
+    times = _utc(conn, [d[0] for d in drafts])
+    unit = units.get
     return tuple(
-        SubmissionRecord(
-            sub_id,
-            units.get(unit_id),
-            title,
-            cast(datetime, received(at) if received is not None else at),
-            status,
-            category,
-            chars,
-            tuple(team),
-        )
-        for at, sub_id, unit_id, title, status, category, chars, team in drafts
+        SubmissionRecord(sub_id, unit(unit_id), title, at, status, category, chars, tuple(team))
+        for at, (_, sub_id, unit_id, title, status, category, chars, team) in zip(times, drafts, strict=True)
     )
+
+
+def _utc(conn: sa.Connection, stored: list[Any]) -> list[datetime]:
+    """Times of UTCDateTime columns read as stored (type_coerce'd to text), as aware datetimes.
+
+    What the column type's own conversion gives, faster: on SQLite it parses the text and then
+    sets the zone with datetime.replace, which takes keyword arguments and cost five times the
+    parse; parsing the text with the UTC offset appended gives the same datetime (zone
+    datetime.UTC) at once. Text that does not parse so (stored with an offset, by another
+    program) takes the column type's way.
+    """
+    dialect = conn.dialect
+    if dialect.name == "sqlite":
+        parse = datetime.fromisoformat
+        try:
+            return [parse(text + "+00:00") for text in stored]
+        except (TypeError, ValueError):
+            pass
+    convert = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    return [cast(datetime, convert(value)) for value in stored] if convert is not None else stored
 
 
 def _tallies(

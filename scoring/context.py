@@ -217,6 +217,10 @@ class MonthContext:
     # Column shortfalls are judged from this day on (the day the bureau began filing column
     # items through xinbao); None: never, column items still score.
     columns_from: date | None = None
+    # False when only the month's sums are wanted (an earlier month carried into the cumulative
+    # score, a year's months): the draft rule then adds its drafts up per unit and author, one
+    # line each, instead of a line per draft and author. The sums are the same.
+    itemized: bool = True
     # Rules looked up so far, by (unit, first day of the period): every draft asks.
     _rules: dict[tuple[str, date], RuleSet] = field(default_factory=dict, compare=False, repr=False)
 

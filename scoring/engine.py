@@ -101,12 +101,15 @@ def score_year(
     solicitations: Iterable[SolicitationRecord] = (),
     responses: Iterable[ResponseRecord] = (),
     columns_from: date | None = None,
+    itemized: bool = True,
 ) -> YearScores:
     """`scores --year`: a `month` line per month for each unit and person, the months in full.
 
     Hand in the records as score_month takes them: a draft of the days quota.counted_span adds
     around the year counts for a week's quota here and scores in its own year only. With `now`,
-    months that have not begun are left out (pass it for the current year).
+    months that have not begun are left out (pass it for the current year). `itemized=False`
+    leaves the months' per-draft points added up per unit and author (context.MonthContext):
+    the year's units and people are the same, its `months` shorter (what `scores --year` shows).
     """
     with collector_paused():
         scorer = _Scorer(
@@ -116,6 +119,7 @@ def score_year(
             calendar,
             now,
             columns_from,
+            itemized,
         )
         months = tuple(
             scorer.score(p) for p in (_month(year, n) for n in range(1, 13)) if now is None or p.start <= now
@@ -124,12 +128,14 @@ def score_year(
         submitted: dict[str, int] = defaultdict(int)
         people: dict[tuple[str, str], list[Line]] = defaultdict(list)
         for scores in months:
+            first = day_of(scores.month.start)
+            label = f"{first.year}年{first.month}月"
             for u in scores.units:
                 submitted[u.unit] += u.submitted
                 if u.lines:
-                    unit_lines[u.unit].append(_month_line(scores, u.score, None, u.lines))
+                    unit_lines[u.unit].append(_month_line(label, u.score, None, u.lines))
             for p in scores.people:
-                people[(p.name, p.unit)].append(_month_line(scores, p.score, p.name, p.lines))
+                people[(p.name, p.unit)].append(_month_line(label, p.score, p.name, p.lines))
         warnings = tuple(dict.fromkeys(w for m in months for w in m.warnings))
         return YearScores(
             year=year,
@@ -183,11 +189,10 @@ def _month(year: int, number: int) -> Period:
     return month(year, number)
 
 
-def _month_line(scores: MonthScores, points: Decimal, person: str | None, lines: tuple[Line, ...]) -> Line:
-    first = day_of(scores.month.start)
+def _month_line(month_label: str, points: Decimal, person: str | None, lines: tuple[Line, ...]) -> Line:
+    """The year's line for a month (`month_label`: 2025年6月) of a unit's or a person's lines."""
     history = "（历史数据）" if any(line.rule == "history" for line in lines) else ""
-    note = f"{first.year}年{first.month}月得分{fmt(points)}分{history}"
-    return Line("month", points, None, None, person, note)
+    return Line("month", points, None, None, person, f"{month_label}得分{fmt(points)}分{history}")
 
 
 @dataclass
@@ -200,26 +205,29 @@ class _Scorer:
     calendar: WorkCalendar
     now: datetime | None
     columns_from: date | None = None
+    itemized: bool = True
     cumulative: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
     def score(self, period: Period) -> MonthScores:
         submitted = {u.name: self.ledger.count(period, u.name) for u in self.ledger.units}
-        lines, ctx = self._lines(period)
+        lines, ctx = self._lines(period, self.itemized)
         return self._finish(period, lines, submitted, _warnings(ctx) if ctx is not None else [])
 
     def carry(self, period: Period) -> None:
         """Score `period` for its sums only, as `score` adds them to `cumulative` (an earlier month)."""
-        lines, _ = self._lines(period)
+        lines, _ = self._lines(period, itemized=False)
         self._import_history(period, lines, None, [])
         self._add_up(lines)
 
-    def _lines(self, period: Period) -> tuple[dict[str, list[Line]], MonthContext | None]:
+    def _lines(self, period: Period, itemized: bool) -> tuple[dict[str, list[Line]], MonthContext | None]:
         lines: dict[str, list[Line]] = {u.name: [] for u in self.ledger.units}
         # A month that ends before the profile's first version had no rules in force: only
         # imported history scores there.
         if self.profile.precedes(period):
             return lines, None
-        ctx = MonthContext(period, self.ledger, self.profile, self.calendar, self.now, self.columns_from)
+        ctx = MonthContext(
+            period, self.ledger, self.profile, self.calendar, self.now, self.columns_from, itemized
+        )
         for rule in RULES:
             for credit in rule.score(ctx):
                 lines[credit.unit].append(credit.line)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from daemon.cli.common import database, fail, opened, read_config
+from daemon.cli.common import clock, database, fail, opened, read_config, short_lived
 
 notice_app = typer.Typer(no_args_is_help=True, help="月度通报：政务信息报送及采用情况通报")
 remind_app = typer.Typer(no_args_is_help=True, help="报送提醒：每周未完成报送任务的单位")
@@ -24,9 +24,13 @@ def notice_monthly(
     ] = False,
 ) -> None:
     """生成月度通报（Word 公文、Excel 统计表、邮件正文）；不加 --send 时只生成文件，不发送。"""
+    with short_lived():
+        _notice_monthly(ctx, month=month, out=out, send=send, correct=correct)
+
+
+def _notice_monthly(ctx: typer.Context, *, month: str, out: Path | None, send: bool, correct: bool) -> None:
     from daemon import notices
     from daemon.db import session
-    from daemon.runtime import system_clock
     from scoring.periods import parse_month
 
     try:
@@ -36,7 +40,7 @@ def notice_monthly(
     added = 0
     try:
         with database(ctx) as (config, engine), session(engine) as s:
-            now = system_clock()
+            now = clock()
             notice = notices.build_notice_for(s, config, period, now=now, correct=correct)
             if send:
                 added = notices.queue_notice(s, config, notice, now=now)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from daemon.cli.common import fail, opened, read_config
+from daemon.cli.common import clock, fail, opened, read_config, short_lived
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -52,20 +52,13 @@ def scores(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（DESIGN.md 约定的格式）")] = False,
 ) -> None:
     """各单位（及个人）的月度或年度得分，每一分都列明计分规则、稿件和撰稿人。"""
-    from scoring.engine import collector_paused
-
-    # A run of a second or two: the cyclic collector, left on, walks the database stack's modules
-    # as they load and the province's lines as they are written out, and finds nothing to free
-    # (~5% of `scores --month` at province scale).
-    with collector_paused():
+    with short_lived():
         _scores(ctx, month=month, year=year, people=people, unit=unit, as_json=as_json)
 
 
 def _scores(
     ctx: typer.Context, *, month: str | None, year: str | None, people: bool, unit: str | None, as_json: bool
 ) -> None:
-    from datetime import UTC, datetime
-
     from daemon.db import session
     from daemon.records_io import load_month_records, load_records
     from daemon.scoring_io import load_calendar, load_profile, year_period
@@ -88,11 +81,14 @@ def _scores(
     common: dict[str, Any] = {
         "profile": profile,
         "calendar": calendar,
-        "now": datetime.now(UTC),  # not daemon.runtime's clock: that module pulls in the mail stack
+        "now": clock(),
         **records.engine_args(),
     }
+    # The year shows each month's sums: its drafts need not be itemized.
     result = (
-        score_month(month=period, **common) if period is not None else score_year(year=the_year, **common)
+        score_month(month=period, **common)
+        if period is not None
+        else score_year(year=the_year, itemized=False, **common)
     )
     _warn((*result.warnings, *calendar.warnings))
     if as_json:
@@ -174,6 +170,11 @@ def quota(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（DESIGN.md 约定的格式）")] = False,
 ) -> None:
     """各单位在一周（或一月）内的报送篇数与任务数，按中国工作日历计算。"""
+    with short_lived():
+        _quota(ctx, week=week, month=month, as_json=as_json)
+
+
+def _quota(ctx: typer.Context, *, week: str | None, month: str | None, as_json: bool) -> None:
     from daemon.db import session
     from daemon.records_io import load_records
     from daemon.scoring_io import load_calendar, load_profile

@@ -124,6 +124,7 @@ def year(
     profile: Profile = PANJIN,
     units: Iterable[UnitRecord] = UNITS,
     now: datetime | None = None,
+    itemized: bool = True,
 ) -> YearScores:
     return score_year(
         year=number,
@@ -135,6 +136,7 @@ def year(
         profile=profile,
         calendar=WorkCalendar(),
         now=now,
+        itemized=itemized,
     )
 
 

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
+from importlib.resources import files
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.profile import Profile
+from scoring.profile_toml import parse_profile
 from scoring.records import AdoptionRecord, OfficeEntry, SubmissionRecord
 from scoring.results import MonthScores
-from tests.scoring.builders import EXAMPLE, PANJIN, UNITS, adopt, draft, entry, month
+from tests.scoring.builders import EXAMPLE, PANJIN, UNITS, adopt, draft, entry, month, year
 
 Ledger = tuple[list[SubmissionRecord], list[AdoptionRecord], list[OfficeEntry]]
 NAMES = ("王强", "李明", "赵敏", "李娜")
 UNIT_NAMES = [u.name for u in UNITS] + ["市消防支队", None]  # an unconfigured and an unresolved author unit
 CHANNELS = ("市委盘锦信息", "市政府政务信息", "省级", "国家级", "省网站", "国家要情", "微信公众号")
+# Panjin's rules with every draft credited wholly to its sending unit (and its first author).
+UNSPLIT = parse_profile(
+    (files("scoring") / "profiles" / "panjin-2025.toml")
+    .read_text(encoding="utf-8")
+    .replace("split_authors = true", "split_authors = false"),
+    source="panjin-2025, unsplit",
+)
 
 authors = st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(UNIT_NAMES)), max_size=4)
 drafts = st.lists(
@@ -122,3 +132,33 @@ def test_revoking_then_re_adding_an_adoption_restores_the_same_scores(
     before, after = view(adoptions), view(readded)
     assert before == after
     assert view(revoked)[0] <= before[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ledger=ledgers(),
+    profile=st.sampled_from([PANJIN, EXAMPLE, UNSPLIT]),
+    july=st.sets(st.integers(1, 14)),
+)
+def test_months_added_up_per_author_score_as_their_itemized_lines(
+    ledger: Ledger, profile: Profile, july: set[int]
+) -> None:
+    """`scores --year` shows each month as a sum, and `scores --month` carries the months before
+    only into the cumulative score: their drafts are added up per unit and author instead of
+    listed one by one (capped, co-written, of unresolved authors, credited whole). The units, the
+    people and July's cumulative score are those of the itemized months."""
+    subs, adoptions, entries = ledger
+    subs = [replace(s, received_at=s.received_at + timedelta(days=30)) if s.id in july else s for s in subs]
+    records = {"subs": subs, "adoptions": adoptions, "entries": entries, "profile": profile}
+    itemized = year(2025, **records)
+    summed = year(2025, **records, itemized=False)
+    assert (summed.units, summed.people, summed.warnings) == (
+        itemized.units,
+        itemized.people,
+        itemized.warnings,
+    )
+    assert sum(len(u.lines) for m in summed.months for u in m.units) <= sum(
+        len(u.lines) for m in itemized.months for u in m.units
+    )
+    carried = month("2025-07", **records)
+    assert [u.cumulative for u in carried.units] == [u.cumulative for u in itemized.months[6].units]
