@@ -8,12 +8,13 @@ twice, and a message processed again after a crash finds its receipt already que
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
+from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
@@ -62,12 +63,19 @@ class Outbox(SQLModel, table=True):
 OUTBOX_TABLE: sa.Table = SQLModel.metadata.tables["outbox"]
 
 
-# Built once, values bound per call (a receipt is queued for almost every message). RETURNING, not
-# rowcount: psycopg may report -1 for an INSERT … ON CONFLICT.
-_INSERT_NEW = {
-    name: insert(OUTBOX_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(OUTBOX_TABLE.c.id)
-    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-}
+@cache
+def _insert_new(dialect: str) -> sa.Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, for "sqlite" or "postgresql".
+
+    Built once per dialect, values bound per call (a receipt is queued for almost every message);
+    the dialect's module is imported on first use (PostgreSQL's costs ~50 ms at every start
+    otherwise). RETURNING, not rowcount: psycopg may report -1 for an INSERT … ON CONFLICT.
+    """
+    insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+    statement: sa.Insert = (
+        insert(OUTBOX_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(OUTBOX_TABLE.c.id)
+    )
+    return statement
 
 
 def raw_bytes(message: EmailMessage) -> bytes:
@@ -109,7 +117,7 @@ def enqueue(
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        return conn.execute(_INSERT_NEW[dialect], values).first() is not None
+        return conn.execute(_insert_new(dialect), values).first() is not None
     # Any other backend: a savepoint keeps the caller's transaction usable after the conflict.
     try:
         with conn.begin_nested():
