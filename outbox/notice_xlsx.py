@@ -3,7 +3,8 @@
 Sheets: 通报表 (the table of the .docx), 得分明细 (every line of every unit's score, as
 `scores --json` explains it), 采用稿件, and 说明 (month, issue date, rule profile). Amounts are
 written exactly (at most 4 decimals) and shown with 2. `read_snapshot` reads a sent notice back,
-so a correction can list what changed against what the units were told.
+so a correction can list what changed against what the units were told. Written with XlsxWriter
+(a province's 得分明细 is 100,000 cells), read back with openpyxl.
 """
 
 from __future__ import annotations
@@ -13,26 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
-from openpyxl.styles.borders import DEFAULT_BORDER
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.styles.fills import DEFAULT_EMPTY_FILL
-from openpyxl.styles.fonts import DEFAULT_FONT
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from outbox.notice import Notice
 from scoring.engine import collector_paused
 from scoring.results import format_points, points_json
 
+if TYPE_CHECKING:
+    from xlsxwriter import Workbook
+    from xlsxwriter.worksheet import Worksheet
+
 TABLE, DETAILS, ADOPTED, ABOUT = "通报表", "得分明细", "采用稿件", "说明"
-_THIN = Side(style="thin", color="000000")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD = Font(name="黑体", bold=True)
-_FILL = PatternFill("solid", fgColor="F2F2F2")
 _POINTS = "0.00##"
 _SUMS = ("bonus", "score", "cumulative")
 # Rule names of docs/scoring.md, as the office calls them.
@@ -42,78 +34,52 @@ _RULES = {
     "quota:month": "每月报送任务",
     "history": "历史数据",
 }
+# Cell text is text: a draft's title starting with "=" or "http://" stays what the unit wrote,
+# neither a formula nor a link. XlsxWriter stamps the zip entries 1980-01-01 in memory, and
+# docProps with `created` (the issue day), so the same notice gives the same bytes.
+_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
 
 
 def notice_xlsx(notice: Notice) -> bytes:
     """The .xlsx bytes of `notice`."""
-    # Every cell is built with its finished style: a province's 得分明细 has 100,000 cells, and
-    # styling them one attribute at a time (each assignment looks the style up in the workbook)
-    # took seconds.
+    # XlsxWriter loads here: commands that only read a sent notice back need none of it.
+    from xlsxwriter import Workbook
+
+    out = io.BytesIO()
     with collector_paused():
-        wb = Workbook()
+        wb = Workbook(out, _OPTIONS)
         styles = _Styles(wb)
-        table = wb.active
-        assert table is not None
-        table.title = TABLE
-        _table(table, notice, styles)
-        _details(wb.create_sheet(DETAILS), notice, styles)
-        _adopted(wb.create_sheet(ADOPTED), notice, styles)
-        _about(wb.create_sheet(ABOUT), notice)
+        _table(wb.add_worksheet(TABLE), notice, styles)
+        _details(wb.add_worksheet(DETAILS), notice, styles)
+        _adopted(wb.add_worksheet(ADOPTED), notice, styles)
+        _about(wb.add_worksheet(ABOUT), notice)
         moment = datetime.combine(notice.issued, time(9))
-        wb.properties.creator = notice.office
-        wb.properties.title = notice.subject
-        wb.properties.created = wb.properties.modified = moment
-        out = io.BytesIO()
-        wb.save(out)
-        return out.getvalue()
+        wb.set_properties({"author": notice.office, "title": notice.subject, "created": moment})
+        wb.close()
+    return out.getvalue()
 
 
 class _Styles:
-    """The few cell styles of the workbook, each looked up once; `cells` builds a row of cells."""
+    """The few cell formats of the workbook."""
 
     def __init__(self, wb: Workbook) -> None:
-        self.wb = wb
-        self.grid = grid = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        self.title = self._array(
-            font=Font(name="黑体", size=14, bold=True), alignment=Alignment(horizontal="center")
-        )
-        self.head = self._array(font=_HEAD, fill=_FILL, border=_BOX, alignment=grid)
-        self.cell = self._array(border=_BOX, alignment=grid)
-        self.points = self._array(border=_BOX, alignment=grid, number_format=_POINTS)
-        self.note = self._array(
-            border=_BOX, alignment=Alignment(horizontal="left", vertical="center", wrap_text=True)
-        )
-
-    def _array(
-        self,
-        *,
-        font: Font = DEFAULT_FONT,
-        fill: PatternFill = DEFAULT_EMPTY_FILL,
-        border: Border = DEFAULT_BORDER,
-        alignment: Alignment | None = None,
-        number_format: str = "General",
-    ) -> StyleArray:
-        # A style bound to the workbook but not registered as a named one: its style array is
-        # what assigning font, fill, border, alignment and format to a cell would make (xfId 0,
-        # "Normal"), ready to give to every cell of that style.
-        style = NamedStyle(
-            name="_",
-            font=font,
-            fill=fill,
-            border=border,
-            alignment=alignment or Alignment(),
-            number_format=number_format,
-        )
-        style.bind(self.wb)
-        return style.as_tuple()
-
-    def cells(self, ws: Worksheet, values: Sequence[object], styles: Sequence[StyleArray]) -> list[Cell]:
-        return [Cell(ws, value=v, style_array=a) for v, a in zip(values, styles, strict=True)]
+        box = {"border": 1, "border_color": "#000000"}
+        grid = {"align": "center", "valign": "vcenter", "text_wrap": True}
+        head = {"font_name": "黑体", "bold": True}
+        self.title = wb.add_format({"font_name": "黑体", "font_size": 14, "bold": True, "align": "center"})
+        self.head = wb.add_format({**head, "pattern": 1, "bg_color": "#F2F2F2", **box, **grid})
+        self.cell = wb.add_format({**box, **grid})
+        self.points = wb.add_format({**box, **grid, "num_format": _POINTS})
+        self.note = wb.add_format({**box, "align": "left", "valign": "vcenter", "text_wrap": True})
+        self.total = wb.add_format({**head, **box, **grid})
+        self.total_points = wb.add_format({**head, **box, **grid, "num_format": _POINTS})
 
 
 def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
-    for n, width in enumerate(widths, 1):
-        ws.column_dimensions[_col(n)].width = width
+    # In pixels (7 per character of the default font): the width then stored is exactly the
+    # number of characters given, as Excel's own column widths are; set_column would add padding.
+    for n, width in enumerate(widths):
+        ws.set_column_pixels(n, n, round(width * 7))
 
 
 def _table(ws: Worksheet, notice: Notice, styles: _Styles) -> None:
@@ -129,61 +95,40 @@ def _table(ws: Worksheet, notice: Notice, styles: _Styles) -> None:
     ]
     n = len(headers)
     _widths(ws, [6, 22, 14, *([16] * len(notice.columns)), 12, 11, 11])
-    ws.freeze_panes = "C3"
+    ws.freeze_panes(2, 2)
     title = f"{year}年{month}月份政务信息报送及采用情况统计表" + ("（更正）" if notice.correction else "")
-    ws.append(styles.cells(ws, [title], [styles.title]))
-    ws.append(styles.cells(ws, headers, [styles.head] * n))
-    body = [styles.cell] * (n - 3) + [styles.points] * 3
-    for r in notice.rows:
-        values = [r.number, r.unit, r.submitted, *r.adopted]
-        values += [points_json(r.bonus), points_json(r.score), points_json(r.cumulative)]
-        ws.append(styles.cells(ws, values, body))
+    ws.merge_range(0, 0, 0, n - 1, title, styles.title)
+    ws.write_row(1, 0, headers, styles.head)
+    for i, r in enumerate(notice.rows, 2):
+        ws.write_row(i, 0, [r.number, r.unit, r.submitted, *r.adopted], styles.cell)
+        points = [points_json(r.bonus), points_json(r.score), points_json(r.cumulative)]
+        ws.write_row(i, n - 3, points, styles.points)
     total = len(notice.rows) + 2
     # Figures, not =SUM(): a workbook nobody has recalculated (LibreOffice keeps xlsx results as
-    # stored, and openpyxl stores none) would otherwise show an empty 合计.
-    sums = [
-        "合计",
-        None,
-        notice.submitted,
-        *(notice.adopted_total(c) for c in notice.columns),
-        *(points_json(sum((getattr(r, k) for r in notice.rows), Decimal(0))) for k in _SUMS),
-    ]
-    ws.append(sums)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
-    ws.merge_cells(start_row=total + 1, start_column=1, end_row=total + 1, end_column=2)
-    # The total row is styled once merged, so that its merged 单位 cell gets the grid's style too
-    # (merging replaces it by a bare cell, bordered as the first cell is at that moment).
-    for cell in ws[total + 1]:
-        cell.border = _BOX
-        cell.alignment = styles.grid
-        cell.font = _HEAD
-    for cell in ws[total + 1][-3:]:
-        cell.number_format = _POINTS
+    # stored, and XlsxWriter stores 0) would otherwise show a wrong 合计.
+    ws.merge_range(total, 0, total, 1, "合计", styles.total)
+    counts = [notice.submitted, *(notice.adopted_total(c) for c in notice.columns)]
+    ws.write_row(total, 2, counts, styles.total)
+    sums = [points_json(sum((getattr(r, k) for r in notice.rows), Decimal(0))) for k in _SUMS]
+    ws.write_row(total, n - 3, sums, styles.total_points)
 
 
 def _details(ws: Worksheet, notice: Notice, styles: _Styles) -> None:
     headers = ["单位", "规则", "项目", "稿件编号", "采用编号", "撰稿人", "分值", "说明"]
     _widths(ws, [22, 26, 16, 9, 9, 10, 8, 90])
-    ws.freeze_panes = "B2"
-    ws.append(styles.cells(ws, headers, [styles.head] * 8))
-    body = [styles.cell] * 6 + [styles.points, styles.note]
+    ws.freeze_panes(1, 1)
+    ws.write_row(0, 0, headers, styles.head)
+    cell, points, note = styles.cell, styles.points, styles.note
+    write_row, write_number, write = ws.write_row, ws.write_number, ws.write
     names: dict[str, str] = {}
-    for unit, line in notice.details:
+    for i, (unit, line) in enumerate(notice.details, 1):
         name = names.get(line.rule)
         if name is None:
             name = names[line.rule] = _rule_name(line.rule, notice)
-        values = [
-            unit,
-            line.rule,
-            name,
-            line.submission_id,
-            line.adoption_id,
-            line.person,
-            points_json(line.points),
-            line.note,
-        ]
-        ws.append(styles.cells(ws, values, body))
-    ws.auto_filter.ref = f"A1:H{len(notice.details) + 1}"
+        write_row(i, 0, (unit, line.rule, name, line.submission_id, line.adoption_id, line.person), cell)
+        write_number(i, 6, points_json(line.points), points)
+        write(i, 7, line.note, note)
+    ws.autofilter(0, 0, len(notice.details), 7)
 
 
 def _rule_name(rule: str, notice: Notice) -> str:
@@ -202,14 +147,13 @@ def _rule_name(rule: str, notice: Notice) -> str:
 
 def _adopted(ws: Worksheet, notice: Notice, styles: _Styles) -> None:
     _widths(ws, [6, 20, 60, 22])
-    ws.append(styles.cells(ws, ["序号", "采用渠道", "标题", "单位"], [styles.head] * 4))
+    ws.write_row(0, 0, ["序号", "采用渠道", "标题", "单位"], styles.head)
     for n, a in enumerate(notice.adopted, 1):
-        ws.append(styles.cells(ws, [n, a.channel, a.title, a.unit], [styles.cell] * 4))
+        ws.write_row(n, 0, [n, a.channel, a.title, a.unit], styles.cell)
 
 
 def _about(ws: Worksheet, notice: Notice) -> None:
-    ws.column_dimensions["A"].width = 12
-    ws.column_dimensions["B"].width = 60
+    _widths(ws, [12, 60])
     rows = [
         ("月份", notice.month.label),
         ("印发日期", notice.issued.isoformat()),
@@ -218,12 +162,8 @@ def _about(ws: Worksheet, notice: Notice) -> None:
         ("更正", notice.correction or 0),
         ("说明", "分值按两位小数显示，单元格中为精确值；如统计错误，请及时提出，以便核实。"),
     ]
-    for row in rows:
-        ws.append(list(row))
-
-
-def _col(n: int) -> str:
-    return str(get_column_letter(n))
+    for n, row in enumerate(rows):
+        ws.write_row(n, 0, row)
 
 
 def _fmt(points: Decimal) -> str:
@@ -251,6 +191,9 @@ def snapshot(notice: Notice) -> Snapshot:
 
 def read_snapshot(data: bytes) -> Snapshot:
     """What a notice's workbook announced: its table and adopted drafts (ValueError if not one)."""
+    # openpyxl loads here: rendering a notice needs none of it.
+    from openpyxl import load_workbook
+
     wb = load_workbook(io.BytesIO(data), read_only=True)
     try:
         if TABLE not in wb.sheetnames or ADOPTED not in wb.sheetnames:

@@ -1,7 +1,7 @@
 """The office's one-shot commands load only what they use and leave the collector as they found it.
 
 `scores`, `notice monthly` and `report year` run in a second or two at province scale; the
-database migrations (alembic), the documents (openpyxl, python-docx), rich's tables and the mail
+database migrations (alembic), the documents (openpyxl, XlsxWriter, python-docx), rich's tables and the mail
 stack each cost a tenth of a second or more to import, so a command that needs none of them must
 not load them. Each command here runs in a fresh interpreter, as the office runs it.
 """
@@ -35,6 +35,7 @@ user = "pjyjjbgs@163.com"
 HEAVY = (
     "alembic",
     "openpyxl",
+    "xlsxwriter",
     "docx",
     "rich",
     "jinja2",
@@ -106,20 +107,22 @@ def test_the_human_table_loads_rich_only(ledger: Path) -> None:
 
 
 def test_a_notice_without_send_loads_no_mail_stack(ledger: Path, tmp_path: Path) -> None:
-    """`notice monthly --out` renders the .docx, .xlsx and mail body (python-docx, openpyxl,
-    jinja2), but neither the daemon's runtime nor the mail composing stack: nothing is sent."""
+    """`notice monthly --out` renders the .docx, .xlsx and mail body (python-docx, XlsxWriter,
+    jinja2), but neither the daemon's runtime nor the mail composing stack: nothing is sent; and
+    openpyxl, which only reads a sent notice back, stays out."""
     _, loaded = imported(ledger, "notice", "monthly", "--month", "2025-06", "--out", str(tmp_path / "n"))
-    assert loaded == {"openpyxl", "docx", "jinja2"}
+    assert loaded == {"xlsxwriter", "docx", "jinja2"}
     assert sorted(p.suffix for p in (tmp_path / "n").iterdir()) == [".docx", ".html", ".txt", ".xlsx"]
 
 
-def test_the_year_report_loads_openpyxl_only_to_export(ledger: Path, tmp_path: Path) -> None:
-    """`report year` prints the year's figures without openpyxl; `--out` loads it to write the .xlsx."""
+def test_the_year_report_loads_xlsxwriter_only_to_export(ledger: Path, tmp_path: Path) -> None:
+    """`report year` prints the year's figures without any workbook library; `--out` loads
+    XlsxWriter to write the .xlsx, and openpyxl not at all."""
     output, loaded = imported(ledger, "report", "year", "2025")
     assert "危化科" in output
     assert loaded == set()
     _, loaded = imported(ledger, "report", "year", "2025", "--out", str(tmp_path / "year.xlsx"))
-    assert loaded == {"openpyxl"}
+    assert loaded == {"xlsxwriter"}
     assert (tmp_path / "year.xlsx").stat().st_size > 0
 
 

@@ -30,12 +30,18 @@ def test_the_year_in_figures_counts_drafts_columns_adoptions_and_ranks(
     text = b.ok("report", "year", "2025", "--out", str(out))
     assert "先进集体" in text
     assert "1. 危化科 -0.4分" in text  # 1.6 less the two missing annual articles (−2)
-    sheet = load_workbook(out)["年度情况"]
+    book = load_workbook(out)
+    assert book.sheetnames == ["年度情况", "先进集体", "先进个人"]
+    sheet = book["年度情况"]
+    assert {c.font.b for c in sheet[1]} == {True}
     rows = {r[0]: r for r in sheet.iter_rows(values_only=True)}
     header = rows["单位"]
     wh = dict(zip(header, rows["危化科"], strict=True))
     assert (wh["收到稿件"], wh["局网站栏目稿件"], wh["市级采用"], wh["采用合计"]) == (2, 1, 1, 1)
     total = dict(zip(header, rows["合计"], strict=True))
     assert (total["收到稿件"], total["微信公众号栏目稿件"]) == (3, 1)
-    people = list(load_workbook(out)["先进个人"].iter_rows(values_only=True))
+    assert {c.font.b for c in sheet[2]} == {False}
+    units = list(book["先进集体"].iter_rows(values_only=True))
+    assert units[:2] == [("名次", "单位", "全年得分"), (1, "危化科", -0.4)]
+    people = list(book["先进个人"].iter_rows(values_only=True))
     assert people[1] == (1, "王强", "危化科", 1.6)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
+from outbox.notice import Adopted
 from outbox.notice_xlsx import changes, notice_xlsx, read_snapshot, snapshot
+from scoring.results import Line
 from tests.outbox.notice_cases import ADOPTED, UNIT_NAMES, june_notice, june_records
 from tests.scoring.builders import at
 
@@ -85,7 +90,7 @@ def test_every_cell_keeps_the_grid_and_its_format() -> None:
             assert cell.border.left.style == cell.border.bottom.style == "thin", cell.coordinate
             assert (cell.alignment.horizontal, cell.alignment.wrap_text) == ("center", True), cell.coordinate
     assert {c.font.name for c in table[2]} == {"黑体"}
-    assert {c.fill.fgColor.rgb for c in table[2]} == {"00F2F2F2"}
+    assert {(c.fill.fill_type, c.fill.fgColor.rgb) for c in table[2]} == {("solid", "FFF2F2F2")}
     assert {c.font.b for c in table[7] if c.coordinate != "B7"} == {True}
     assert table["B7"].border.top.style == table["B7"].border.bottom.style == "thin"
     assert [c.number_format for c in table[3]][-4:] == ["General", "0.00##", "0.00##", "0.00##"]
@@ -99,3 +104,82 @@ def test_every_cell_keeps_the_grid_and_its_format() -> None:
     assert details.freeze_panes == "B2"
     assert {c.font.b for c in wb["采用稿件"][1]} == {True}
     assert wb["说明"]["B1"].value == "2025-06"
+
+
+def test_the_details_and_adopted_sheets_keep_their_styles() -> None:
+    """得分明细 as the office filters it: a bold 黑体 header on grey, every line boxed in thin black,
+    each line's points shown as 0.00##, its columns as wide as before (说明 the widest)."""
+    notice = june_notice()
+    wb = load_workbook(io.BytesIO(notice_xlsx(notice)))
+    details, adopted = wb["得分明细"], wb["采用稿件"]
+    for cell in details[1]:
+        assert (cell.font.name, cell.font.b) == ("黑体", True), cell.coordinate
+        assert (cell.fill.fill_type, cell.fill.fgColor.rgb) == ("solid", "FFF2F2F2"), cell.coordinate
+        sides = (cell.border.left, cell.border.right, cell.border.top, cell.border.bottom)
+        assert {(s.style, s.color.rgb) for s in sides} == {("thin", "FF000000")}, cell.coordinate
+    points = [row[6] for row in details.iter_rows(min_row=2)]
+    assert len(points) == len(notice.details)
+    assert {c.number_format for c in points} == {"0.00##"}
+    assert {c.border.top.style for row in details.iter_rows(min_row=2) for c in row} == {"thin"}
+    widths = {d.min: d.width for d in details.column_dimensions.values()}
+    assert widths[1] == pytest.approx(22, abs=1)
+    assert widths[8] == pytest.approx(90, abs=1)
+    assert adopted["C2"].alignment.wrap_text
+    assert adopted["C2"].border.bottom.style == "thin"
+    assert adopted.column_dimensions["C"].width == pytest.approx(60, abs=1)
+    assert wb["说明"].column_dimensions["B"].width == pytest.approx(60, abs=1)
+
+
+def test_points_are_written_exactly_as_numbers() -> None:
+    """A third of a co-written draft (0.3333) and an entry of −1.2345 read back as those numbers,
+    not as text nor rounded to the 2 decimals shown; so does 危化科's cumulative 10.3."""
+    notice = june_notice()
+    shares = [
+        ("危化科", Line("draft", Decimal("0.3333"), 102, None, "赵敏", "三人合写，分得三分之一")),
+        ("宣教科", Line("entry:other", Decimal("-1.2345"), None, None, None, "办公室登记扣分")),
+    ]
+    notice = replace(notice, details=(*notice.details, *shares))
+    wb = load_workbook(io.BytesIO(notice_xlsx(notice)))
+    points = [r[6] for r in wb["得分明细"].iter_rows(min_row=2, values_only=True)]
+    assert points == [float(line.points) for _, line in notice.details]
+    assert points[-2:] == [0.3333, -1.2345]
+    assert {type(p) for p in points} <= {int, float}
+    table = {r[1]: r[-1] for r in wb["通报表"].iter_rows(min_row=3, values_only=True)}
+    assert table["危化科"] == 10.3
+
+
+def test_the_same_notice_renders_to_the_same_bytes() -> None:
+    """Rendered twice (the mail's attachment and the --out file), the workbook is the same file:
+    no clock in its properties or its zip entries."""
+    assert notice_xlsx(june_notice()) == notice_xlsx(june_notice())
+    with zipfile.ZipFile(io.BytesIO(notice_xlsx(june_notice()))) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_the_workbook_is_signed_by_the_office_on_the_issue_day() -> None:
+    """File properties: written by the issuing office, titled as the notice, created (and last
+    saved) at 09:00 on the day it is issued."""
+    notice = june_notice()
+    props = load_workbook(io.BytesIO(notice_xlsx(notice))).properties
+    assert props.creator == "盘锦市应急管理局办公室"
+    assert props.title == "关于2025年6月份政务信息报送及采用情况的通报"
+    assert props.created == props.modified == datetime(2025, 7, 1, 9, 0)
+
+
+def test_a_title_that_looks_like_a_formula_or_a_link_stays_text() -> None:
+    """A unit titles a draft "=HYPERLINK(…)" or starts it with a web address: the adopted drafts'
+    sheet shows the title as written, neither a formula nor a link, and reads back the same."""
+    notice = june_notice()
+    channel = notice.adopted[0].channel
+    odd = (
+        Adopted('=HYPERLINK("http://x.cn","点此")', "危化科", channel),
+        Adopted("http://www.pj.gov.cn 专题", "危化科", channel),
+    )
+    notice = replace(notice, adopted=(*notice.adopted, *odd))
+    data = notice_xlsx(notice)
+    sheet = load_workbook(io.BytesIO(data))["采用稿件"]
+    cells = [row[2] for row in sheet.iter_rows(min_row=2)][-2:]
+    assert [(c.value, c.data_type, c.hyperlink) for c in cells] == [(a.title, "s", None) for a in odd]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet3.xml").decode()
+    assert read_snapshot(data) == snapshot(notice)
