@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests talk to: LibreOffice (.doc/.wps conversion, rendering checks), unar (RAR),
 # Dovecot (real IMAP), PostgreSQL (scale-out backend), a CJK font and poppler (rendered notices).
-DEB_TEST := libreoffice-writer-nogui unar dovecot-imapd postgresql fonts-noto-cjk poppler-utils
+DEB_TEST := libreoffice-writer-nogui libreoffice-calc-nogui unar dovecot-imapd postgresql fonts-noto-cjk poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint typecheck pytest system-deps venv bench clean lock

@@ -6,10 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
+from daemon.year_report import YearFigures, export_xlsx
 from tests.daemon.test_scores_cli import make_bureau
+from tests.libreoffice import calc_sheets, expected_sheets
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -45,3 +48,27 @@ def test_the_year_in_figures_counts_drafts_columns_adoptions_and_ranks(
     assert units[:2] == [("名次", "单位", "全年得分"), (1, "危化科", -0.4)]
     people = list(book["先进个人"].iter_rows(values_only=True))
     assert people[1] == (1, "王强", "危化科", 1.6)
+
+
+@pytest.mark.libreoffice
+def test_calc_opens_the_year_workbook_with_figures_as_numbers(tmp_path: Path) -> None:
+    """The office pastes the annual ranking into its report from Calc or WPS: the three sheets load
+    with every cell as written, scores as numbers (a negative one too) and names as text."""
+    figures = YearFigures(
+        year=2025,
+        columns=("收到稿件", "采用合计", "全年得分"),
+        rows=(
+            ("危化科", "12", "3", "7.35"),
+            ("盘山县应急管理局", "0", "0", "-2"),
+            ("合计", "12", "3", "5.35"),
+        ),
+        units_ranked=(("危化科", "7.35"), ("盘山县应急管理局", "-2")),
+        people_ranked=(("王强", "危化科", "4.6"), ("李明", "危化科", "0.15")),
+    )
+    out = tmp_path / "2025.xlsx"
+    export_xlsx(figures, out)
+    seen = calc_sheets(out.read_bytes(), tmp_path)
+    assert list(seen) == ["年度情况", "先进集体", "先进个人"]
+    assert seen == expected_sheets(out.read_bytes())
+    assert seen["年度情况"][2] == ["盘山县应急管理局", "0", "0", "-2"]
+    assert seen["先进个人"][2] == ["2", "李明", "危化科", "0.15"]

@@ -31,6 +31,7 @@ from scoring.calendar import WorkCalendar
 from scoring.engine import score_month
 from scoring.periods import parse_month
 from scoring.records import ResponseRecord, SolicitationRecord
+from tests.libreoffice import convert
 from tests.outbox.notice_cases import ADOPTED, TITLE, UNIT_NAMES, june_correction, june_notice, june_records
 from tests.scoring.builders import PANJIN, UNITS, at
 
@@ -224,22 +225,7 @@ def test_libreoffice_renders_the_notice_with_its_table(tmp_path: Path) -> None:
         pytest.skip("needs LibreOffice (libreoffice-writer-nogui) and poppler-utils")
     source = tmp_path / "notice.docx"
     source.write_bytes(notice_docx(june_notice()))
-    profile = (tmp_path / "lo-profile").as_uri()
-    subprocess.run(
-        [
-            soffice,
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    convert(source, "pdf", tmp_path, profile=tmp_path / "lo-profile")
     pdf = tmp_path / "notice.pdf"
     text = subprocess.run(
         [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True

@@ -7,6 +7,7 @@ import zipfile
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -14,6 +15,7 @@ from openpyxl import load_workbook
 from outbox.notice import Adopted
 from outbox.notice_xlsx import changes, notice_xlsx, read_snapshot, snapshot
 from scoring.results import Line
+from tests.libreoffice import calc_sheets, expected_sheets
 from tests.outbox.notice_cases import ADOPTED, UNIT_NAMES, june_notice, june_records
 from tests.scoring.builders import at
 
@@ -183,3 +185,19 @@ def test_a_title_that_looks_like_a_formula_or_a_link_stays_text() -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert "<f>" not in z.read("xl/worksheets/sheet3.xml").decode()
     assert read_snapshot(data) == snapshot(notice)
+
+
+@pytest.mark.libreoffice
+def test_calc_opens_the_notice_workbook_with_every_value_as_written(tmp_path: Path) -> None:
+    """The office opens the attachment in a spreadsheet program, not in openpyxl: LibreOffice Calc
+    loads all four sheets with every cell as written, the Chinese text intact, points as numbers,
+    and a draft titled like a formula shown as its title, not computed."""
+    notice = june_notice()
+    channel = notice.adopted[0].channel
+    formula = Adopted('=HYPERLINK("http://x.cn","点此")', "危化科", channel)
+    data = notice_xlsx(replace(notice, adopted=(*notice.adopted, formula)))
+    seen = calc_sheets(data, tmp_path)
+    assert list(seen) == ["通报表", "得分明细", "采用稿件", "说明"]
+    assert seen == expected_sheets(data)
+    assert seen["通报表"][2] == ["1", "危化科", "5", "0", "1", "1", "0", "3", "8.1", "10.3"]
+    assert seen["采用稿件"][-1][2] == formula.title
