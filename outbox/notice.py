@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Literal
 
@@ -115,6 +115,13 @@ class Notice:
     def year_month(self) -> tuple[int, int]:
         first = day_of(self.month.start)
         return first.year, first.month
+
+    @property
+    def file_time(self) -> datetime:
+        """09:00 on the issue day in the bureau's time zone, as the notice's files record their
+        creation: in UTC without tzinfo, since .docx and .xlsx store it as W3CDTF with "Z"."""
+        local = datetime.combine(self.issued, time(9), tzinfo=self.month.start.tzinfo)
+        return local.astimezone(UTC).replace(tzinfo=None)
 
     @property
     def subject(self) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Sequence
-from datetime import datetime, time
 from decimal import Decimal
 
 from docx import Document
@@ -87,7 +86,7 @@ def _setup(doc: DocumentObject, notice: Notice) -> None:
     _font_table(doc)
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = notice.subject, notice.office, notice.office
-    props.created = props.modified = datetime.combine(notice.issued, time(9))
+    props.created = props.modified = notice.file_time
     props.revision = notice.correction or 1
     props.comments = props.keywords = props.subject = ""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ _RULES = {
 }
 # Cell text is text: a draft's title starting with "=" or "http://" stays what the unit wrote,
 # neither a formula nor a link. XlsxWriter stamps the zip entries 1980-01-01 in memory, and
-# docProps with `created` (the issue day), so the same notice gives the same bytes.
+# docProps with `created` (the issue day's 09:00), so the same notice gives the same bytes.
 _OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
 
 
@@ -53,8 +53,7 @@ def notice_xlsx(notice: Notice) -> bytes:
         _details(wb.add_worksheet(DETAILS), notice, styles)
         _adopted(wb.add_worksheet(ADOPTED), notice, styles)
         _about(wb.add_worksheet(ABOUT), notice)
-        moment = datetime.combine(notice.issued, time(9))
-        wb.set_properties({"author": notice.office, "title": notice.subject, "created": moment})
+        wb.set_properties({"author": notice.office, "title": notice.subject, "created": notice.file_time})
         wb.close()
     return out.getvalue()
 

@@ -11,7 +11,7 @@ import io
 import shutil
 import subprocess
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -146,6 +146,21 @@ def test_the_text_praises_names_the_shortfalls_and_lists_adopted_titles() -> Non
     assert "如统计错误，请及时提出，以便核实。" in text
     office, day = (p for p in doc.paragraphs if p.text in ("盘锦市应急管理局办公室", "2025年7月1日"))
     assert office.alignment == day.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def test_the_document_is_signed_by_the_office_at_nine_on_the_issue_day() -> None:
+    """Word's file properties: author and last editor the issuing office, revision N for the N-th
+    correction, created at 09:00 Beijing time on the issue day (stored in UTC, as Word does)."""
+    doc = open_docx(notice_docx(june_notice()))
+    props = doc.core_properties
+    assert (props.author, props.last_modified_by, props.revision) == ("盘锦市应急管理局办公室",) * 2 + (1,)
+    assert props.created == props.modified
+    assert props.created.replace(tzinfo=None) == datetime(2025, 7, 1, 1, 0)
+    core = doc.part.package.part_related_by(RELATIONSHIP_TYPE.CORE_PROPERTIES).blob.decode()
+    assert ">2025-07-01T01:00:00Z<" in core
+    correction = open_docx(notice_docx(june_correction())).core_properties
+    assert correction.revision == 1
+    assert correction.created.replace(tzinfo=None) == datetime(2025, 7, 8, 1, 0)
 
 
 def test_a_correction_says_so_in_its_title_and_lists_the_changes() -> None:

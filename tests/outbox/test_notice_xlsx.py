@@ -160,12 +160,15 @@ def test_the_same_notice_renders_to_the_same_bytes() -> None:
 
 def test_the_workbook_is_signed_by_the_office_on_the_issue_day() -> None:
     """File properties: written by the issuing office, titled as the notice, created (and last
-    saved) at 09:00 on the day it is issued."""
+    saved) at 09:00 Beijing time on the day it is issued, which the file stores in UTC: a
+    spreadsheet program in Panjin shows 09:00, not 17:00."""
     notice = june_notice()
     props = load_workbook(io.BytesIO(notice_xlsx(notice))).properties
     assert props.creator == "盘锦市应急管理局办公室"
     assert props.title == "关于2025年6月份政务信息报送及采用情况的通报"
-    assert props.created == props.modified == datetime(2025, 7, 1, 9, 0)
+    assert props.created == props.modified == datetime(2025, 7, 1, 1, 0)
+    with zipfile.ZipFile(io.BytesIO(notice_xlsx(notice))) as z:
+        assert ">2025-07-01T01:00:00Z<" in z.read("docProps/core.xml").decode()
 
 
 def test_a_title_that_looks_like_a_formula_or_a_link_stays_text() -> None:
