@@ -97,6 +97,12 @@ GENUINE = signed(message())
 FORGED = message()  # sent from elsewhere, claiming the publicist's address
 A_R_PASS = "mx14.163.com; spf=pass smtp.mail=wangqiang.wh@163.com; dkim=pass header.i=@163.com"
 SELF_MADE = "mx.163.com; dkim=pass header.i=@163.com; dmarc=pass header.from=163.com"
+# Exchange Online stamps mail it sends with a header named after the *recipient's* domain, with a
+# stray "163.com;" in it (seen in public mailing-list archives of mail to 163 users).
+EXCHANGE = (
+    "Authentication-Results: 163.com; dkim=none (message not signed)\r\n header.d=none;163.com; dmarc=none"
+    " action=none header.from=panjin.gov.cn;\r\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -130,6 +136,10 @@ SELF_MADE = "mx.163.com; dkim=pass header.i=@163.com; dmarc=pass header.from=163
                      id="free 163 signature does not vouch for vip.163.com"),
         pytest.param(signed(message(OFFICE), b"panjin.gov.cn", b"gov"), OFFICE, True, "dkim", "panjin.gov.cn",
                      id="office on a gov.cn subdomain, parent signs"),
+        pytest.param(EXCHANGE.encode() + signed(message(OFFICE), b"panjin.gov.cn", b"gov"), OFFICE, True, "dkim",
+                     "panjin.gov.cn", id="Exchange's own '163.com' header is no verdict, DKIM decides"),
+        pytest.param(EXCHANGE.encode() + message(OFFICE), OFFICE, False, "none", "no DKIM signature",
+                     id="Exchange's '163.com' header vouches for nobody"),
         pytest.param(signed(message(), b"163.com", b"gone"), WANG, False, "dkim", "no DKIM key published",
                      id="selector without a key"),
         pytest.param(b"\x00\xff garbage with no headers", WANG, False, "none", "no DKIM signature", id="not a message"),
