@@ -1,29 +1,27 @@
-"""Adoptions (采用): by hand, from a spreadsheet, or from the office's emailed bulletin.
+"""Adoptions (采用): the records, title matching, and recording or revoking one by hand.
 
 A draft is named by its submission id or by its title; titles are matched fuzzily (rapidfuzz) to
 accepted drafts, because bulletins print edited titles ("标题（单位）"). A line matches when one
 draft is clearly closest; several close drafts make it ambiguous and nothing is recorded for it.
 Recording is idempotent: a draft already adopted by a channel (and not revoked) is not adopted by
 it again, so the same bulletin or sheet twice records nothing new. Revoking keeps the row.
+The office's emailed bulletin (daemon.bulletin) and spreadsheets (daemon.adoption_sheet) build on this.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from daemon import ledger
 from daemon.config import Config
-from daemon.history import Cell, HistoryError, find_header, header_key, read_sheet
+from daemon.history import header_key
 from daemon.models import Adoption, Submission, SubmissionStatus, Unit
 from daemon.scoring_io import load_profile
-from outbox.render import Rendered, render
 from scoring.periods import SHANGHAI, month_of
 from scoring.profile import Channel, ProfileError, RuleSet
 
@@ -232,7 +230,7 @@ def match_title(
 
 
 def split_line(s: Session, line: str) -> tuple[str, str | None]:
-    """A bulletin line as (title, unit): numbering and 《》 dropped, "（单位）" kept if it names a unit."""
+    """A bulletin line or sheet title as (title, unit): numbering and 《》 dropped, "（单位）" kept if it names a unit."""
     text = _NUMBERING.sub("", line.strip(), count=1).strip()
     unit = None
     found = _UNIT_SUFFIX.match(text)
@@ -243,7 +241,7 @@ def split_line(s: Session, line: str) -> tuple[str, str | None]:
     return text.strip().strip('《》〈〉"“”').strip(), unit
 
 
-def _record(
+def record_line(
     s: Session,
     config: Config,
     result: BulletinResult,
@@ -255,6 +253,7 @@ def _record(
     now: datetime,
     created_by: str,
 ) -> None:
+    """Add `line` to `result`: adopted by `channel` if `found` is one clear match, else why not."""
     if not found:
         result.unmatched.append(Unmatched(line, "没有找到标题相近的稿件"))
     elif len(found) > 1 or found[0][1] < MATCH:
@@ -279,189 +278,3 @@ def _record(
             result.unmatched.append(Unmatched(line, str(exc)))
             return
         result.matched.append(matched)
-
-
-def channel_named(rules: RuleSet, text: str, *, heading: bool) -> Channel | None:
-    """The channel `text` names: anywhere in a subject; a bulletin line only if it is a heading."""
-    key = header_key(text)
-    keys = [(header_key(k), c) for c in rules.channels for k in (c.name, c.label)]
-    keys += [(header_key(w), c) for w, lvl in LEVEL_WORDS.items() for c in rules.channels if c.level == lvl]
-    if heading:
-        key = re.sub(r"(采用情况|采用)$", "", key)
-        hits = [c for k, c in keys if k == key]
-    else:
-        # The longest name found wins: 市政府政务信息 over a level word inside a longer phrase.
-        found = [(k, c) for k, c in keys if k and k in key]
-        longest = max((len(k) for k, _ in found), default=0)
-        hits = [c for k, c in found if len(k) == longest]
-    distinct = list(dict.fromkeys(hits))
-    return distinct[0] if len(distinct) == 1 else None
-
-
-def handle_bulletin(
-    s: Session,
-    config: Config,
-    text_lines: Iterable[str],
-    *,
-    now: datetime,
-    subject: str = "",
-    channel: str | None = None,
-    level: str | None = None,
-    adopted_at: datetime | None = None,
-    sender: str = "",
-) -> BulletinResult:
-    """Record the adoptions an office bulletin lists, one title per line (“标题（单位）”).
-
-    The channel comes from `channel`/`level`, else from the subject (【采用】市政府政务信息…); a
-    heading line (“省级：”) switches it for the lines below. Adoptions are dated `adopted_at`
-    (default: `now`, when the bulletin came).
-    """
-    when = adopted_at or now
-    rules = load_profile(config).rules(month_of(when), "")
-    result = BulletinResult()
-    try:
-        current = resolve_channel(rules, level=level, channel=channel) if channel or level else None
-    except ProfileError as exc:
-        raise AdoptionError(str(exc)) from exc
-    current = current or channel_named(rules, subject, heading=False)
-    result.channel = current
-    pool = candidates(s, before=when, since=when - MATCH_WINDOW)
-    for raw in text_lines:
-        line = raw.strip()
-        if not line:
-            continue
-        # A heading ("省级采用：", "市政府《政务信息》第12期：") switches the channel below it.
-        if line.endswith((":", "：")):
-            current = channel_named(rules, line, heading=False) or current
-            continue
-        named = channel_named(rules, line, heading=True)
-        if named is not None:
-            current = named
-            continue
-        title, unit = split_line(s, line)
-        found = match_title(title, unit, pool, adopted_at=when)
-        _record(
-            s,
-            config,
-            result,
-            line,
-            found,
-            channel=current,
-            adopted_at=when,
-            now=now,
-            created_by=f"bulletin:{sender}",
-        )
-    return result
-
-
-def bulletin_reply(result: BulletinResult, *, config: Config, subject: str, now: datetime) -> Rendered:
-    """The reply to the office: matched, ambiguous and unmatched lines (office/adoption_bulletin)."""
-    return render(
-        "office/adoption_bulletin",
-        result=result,
-        channel=result.channel.label if result.channel else None,
-        received_subject=subject,
-        office_name=config.office.name,
-        today=now,
-    )
-
-
-_ID = {"编号", "稿件编号", "id"}
-_TITLE = {"标题", "稿件标题", "题目", "title"}
-_UNIT = {"单位", "报送单位", "unit"}
-_LEVEL = {"级别", "采用级别", "level"}
-_CHANNEL = {"渠道", "采用渠道", "刊物", "采用刊物", "channel"}
-_DATE = {"日期", "采用日期", "adopted_at", "date"}
-
-
-def import_file(
-    s: Session,
-    config: Config,
-    path: Path,
-    *,
-    level: str | None = None,
-    channel: str | None = None,
-    adopted_at: datetime | None = None,
-    now: datetime,
-) -> BulletinResult:
-    """`adopt import FILE`: one adoption per row, by 编号 (submission id) or 标题 (fuzzy title).
-
-    Columns 级别 / 渠道 / 采用日期 are optional; `level`, `channel`, `adopted_at` fill them in.
-    """
-    try:
-        rows = read_sheet(path)
-        start = find_header(rows, _ID | _TITLE)
-    except HistoryError as exc:
-        raise AdoptionError(str(exc)) from exc
-    keys = [header_key(c) for c in rows[start][1]]
-    roles = {"id": _ID, "title": _TITLE, "unit": _UNIT, "level": _LEVEL, "channel": _CHANNEL, "date": _DATE}
-    cols = {
-        role: next((i for i, k in enumerate(keys) if k in {header_key(n) for n in names}), None)
-        for role, names in roles.items()
-    }
-    result = BulletinResult()
-    pool = candidates(s, before=now)
-    for number, row in rows[start + 1 :]:
-        if not any(str(c or "").strip() for c in row):
-            continue
-        cells = {role: row[i] if i is not None and i < len(row) else None for role, i in cols.items()}
-        text = {role: str(value or "").strip() for role, value in cells.items()}
-        line = f"第{number}行：" + (f"#{text['id']}" if text["id"] else text["title"])
-        try:
-            when = _when(cells["date"]) or adopted_at or now
-        except ValueError:
-            result.unmatched.append(Unmatched(line, f"采用日期“{text['date']}”无法识别"))
-            continue
-        row_level, row_channel = text["level"] or level, text["channel"] or channel
-        if text["id"]:
-            if not text["id"].removesuffix(".0").isdigit():
-                result.unmatched.append(Unmatched(line, f"编号“{text['id']}”不是数字"))
-                continue
-            try:
-                matched = adopt(
-                    s,
-                    config,
-                    submission_id=int(text["id"].removesuffix(".0")),
-                    level=row_level,
-                    channel=row_channel,
-                    adopted_at=when,
-                    now=now,
-                    created_by=f"import:{path.name}",
-                    note=line,
-                )
-            except AdoptionError as exc:
-                result.unmatched.append(Unmatched(line, str(exc)))
-                continue
-            result.matched.append(matched)
-            continue
-        try:
-            target = resolve_channel(
-                load_profile(config).rules(month_of(when), ""), level=row_level, channel=row_channel
-            )
-        except ProfileError as exc:
-            result.unmatched.append(Unmatched(line, str(exc)))
-            continue
-        title, unit = split_line(s, text["title"])
-        named = ledger.unit_by_name_or_alias(s, text["unit"]) if text["unit"] else None
-        found = match_title(title, named.name if named else unit, pool, adopted_at=when)
-        _record(
-            s,
-            config,
-            result,
-            line,
-            found,
-            channel=target,
-            adopted_at=when,
-            now=now,
-            created_by=f"import:{path.name}",
-        )
-    return result
-
-
-def _when(value: Cell) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-    if isinstance(value, date):
-        return at_noon(value)
-    found = re.match(r"^\s*(\d{4})\D+(\d{1,2})\D+(\d{1,2})", str(value or ""))
-    return at_noon(date(int(found[1]), int(found[2]), int(found[3]))) if found else None

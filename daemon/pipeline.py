@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from daemon import adoptions, columns_io, ledger, notice_reply, replies, scoring_io, solicitations
+from daemon import bulletin, columns_io, ledger, notice_reply, replies, scoring_io, solicitations
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
@@ -277,7 +277,7 @@ class Pipeline:
                 replies.alert_forged_office(s, self.config, msg, verdict.reason, now=now)
             return msg.state
         if BULLETIN_TAG in parsed.subject:
-            result = adoptions.handle_bulletin(
+            result = bulletin.handle_bulletin(
                 s,
                 self.config,
                 parsed.body.splitlines(),

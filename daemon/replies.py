@@ -296,7 +296,7 @@ def answer_bulletin(
     s: Session, config: Config, msg: Message, parsed: ParsedMessage, result: BulletinResult, *, now: datetime
 ) -> None:
     """Tell the office which bulletin lines matched a draft, which are ambiguous, which matched none."""
-    from daemon.adoptions import bulletin_reply
+    from daemon.bulletin import bulletin_reply
 
     rendered = bulletin_reply(result, config=config, subject=parsed.subject, now=now)
     key = f"bulletin|{msg.sha256[:16]}|{parsed.from_addr}"

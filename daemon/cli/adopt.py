@@ -126,7 +126,8 @@ def adopt_import(
     on: DateOpt = None,
 ) -> None:
     """从表格批量登记采用：按稿件编号，或按标题模糊匹配。"""
-    from daemon.adoptions import AdoptionError, import_file
+    from daemon.adoption_sheet import import_file
+    from daemon.adoptions import AdoptionError
     from daemon.db import session
     from daemon.runtime import system_clock
 
