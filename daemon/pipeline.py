@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from daemon import bulletin, columns_io, ledger, notice_reply, replies, scoring_io, solicitations
+from daemon import bulletin, columns_io, grading, ledger, notice_reply, replies, scoring_io, solicitations
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
@@ -288,6 +288,12 @@ class Pipeline:
             )
             if not self.quiet:
                 replies.answer_bulletin(s, self.config, msg, parsed, result, now=now)
+            msg.state, msg.outcome = MessageState.RECORDED, "command"
+            return msg.state
+        if grading.TAG in parsed.subject:
+            grading.handle_mail(
+                s, self.config, parsed, message_row_id=msg.id, sha=msg.sha256, now=now, quiet=self.quiet
+            )
             msg.state, msg.outcome = MessageState.RECORDED, "command"
             return msg.state
         if solicitations.TAG in parsed.subject:

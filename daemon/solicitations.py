@@ -224,8 +224,9 @@ def handle_mail(
         targets = "、".join(sol.units) or "全部单位"
         text = (
             f"约稿已登记（编号 {sol.id}）：《{sol.topic}》，截止{sol.deadline.isoformat()}，约稿单位：{targets}。\n"
-            "系统已通知各单位宣传员；逾期或未报送的计0分。收到稿件后，请用 "
-            "xinbao solicit grade 回复编号 --score 0至3 评分。\n"
+            "系统已通知各单位宣传员；逾期或未报送的计0分。收到稿件后，请发送主题含【约稿评分】的邮件评分"
+            "（每行一条，如“#7 3分 扣0.5分 错别字2处”；只发主题即可收到待评分清单），"
+            "或用 xinbao solicit grade 回复编号 --score 0至3 评分。\n"
         )
     except SolicitationError as exc:
         sol = None

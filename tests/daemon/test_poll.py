@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import select
 from daemon.db import session
 from daemon.intake import Intake
 from daemon.models import Adoption, Message, MessageState, PollState, Submission, SubmissionStatus
+from daemon.models_scoring import SolicitationResponse
 from daemon.runtime import Runtime, runtime
 from tests.daemon.bureau import CST, OFFICE, Clock, Draft, config_for, environment, mail, parsed_mail, text_of
 from tests.dovecot import Account, dovecot_fixture, dovecot_server_fixture  # noqa: F401
@@ -353,3 +355,35 @@ def test_an_office_bulletin_by_mail_records_adoptions_and_answers_the_office(
     text = text_of(reply.raw)
     assert "危化企业专项检查" in text
     assert "某县召开防汛会议" in text
+
+
+@pytest.mark.usefixtures("env")
+def test_the_office_commissions_then_grades_a_solicitation_by_mail(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
+) -> None:
+    """【约稿】 registers 汛期安全 for 危化科, 王强 answers with the topic in his subject, and the
+    office's 【约稿评分】 mail grades his answer 3 less 0.5: recorded, and the office is told."""
+    register = "主题：汛期安全\n截止：2025-06-30\n单位：危化科\n"
+    dovecot.append(mail("局办公室", sender=OFFICE, subject="【约稿】汛期安全", body=register))
+    dovecot.append(
+        mail("危化科", Draft("危化企业汛期专项检查"), subject="【约稿】汛期安全：危化企业汛期专项检查")
+    )
+    with bureau(tmp_path, dovecot, smtp, imap163, Clock(), ledger) as rt:
+        rt.poller.run_pass()
+        with session(rt.engine) as s:
+            [response] = s.exec(select(SolicitationResponse)).all()
+        grades = f"您好：\n#{response.id} 3分 扣0.5分 错别字2处\n"
+        dovecot.append(mail("局办公室", sender=OFFICE, subject="【约稿评分】汛期安全", body=grades))
+        dovecot.append(mail("局办公室", sender=OFFICE, subject="【约稿评分】", body=grades, genuine=False))
+        rt.poller.run_pass()
+        with session(rt.engine) as s:
+            graded = s.get(SolicitationResponse, response.id)
+            outcomes = sorted(m.outcome or "" for m in s.exec(select(Message)))
+    assert graded is not None
+    assert (graded.grade, graded.deduction, graded.graded_by) == (3, Decimal("0.5"), OFFICE)
+    assert outcomes == ["accepted", "command", "command", "forged_office"]
+    texts = [text_of(r.raw) for r in smtp.received if r.rcpt_tos == (OFFICE,)]
+    assert any(
+        "危化科《危化企业汛期专项检查》，约稿《汛期安全》（截止6月30日）：评3分，扣0.5分" in t for t in texts
+    )
+    assert any("冒用办公室邮箱" in t for t in texts)

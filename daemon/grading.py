@@ -1,0 +1,171 @@
+"""The office grades solicitation responses (约稿评分) by mail, as `xinbao solicit grade` does.
+
+Subject 【约稿评分】 from a verified office address. Each line of the office's own text (above any
+quoted mail) grades one response by its number: “#7 3分 扣0.5分 错别字2处”, “7：2分”, “回复12 评0分
+内容严重不符”; the deduction and the note are optional. Other lines (a greeting, a signature) are
+passed over. The reply says what was recorded, which lines could not be, and which responses are
+still ungraded, so a mail without any grading line asks for that list.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from daemon.config import Config
+from daemon.models import Submission, Unit
+from daemon.models_scoring import Solicitation, SolicitationResponse
+from daemon.notice_reply import own_text
+from daemon.replies import queue_reply
+from daemon.solicitations import SolicitationError, grade
+from outbox.render import Rendered
+from parsers.types import ParsedMessage
+from scoring.results import format_points
+
+TAG = "【约稿评分】"
+FORMAT = "每行一条，如“#7 3分 扣0.5分 错别字2处”（回复编号见约稿回复清单；扣分和说明可不写）"
+# At most this many ungraded responses are listed in a reply; the rest are counted.
+LISTED = 50
+
+# After NFKC (full-width digits, ＃ and ： become ASCII): an optional list number (“1.”), then
+# 回复/编号, “#”, the response number and a separator. A line not shaped so is not a grading line.
+_LINE = re.compile(
+    r"^\s*(?:\d+[.)、]\s*)?(?:回复|编号)?\s*#?\s*(?P<id>\d+)\s*号?\s*(?:[:,、;]|\s)\s*(?P<rest>.*)$"
+)
+_DEDUCT = re.compile(r"扣(?:分)?\s*[:]?\s*(?P<d>\d+(?:\.\d+)?)\s*分?")
+_SCORE = re.compile(r"(?:评分|评|得)?\s*[:]?\s*(?P<s>\d+(?:\.\d+)?)\s*分")
+_BARE = re.compile(r"^(?:评分|评|得)?\s*[:]?\s*(?P<s>\d+(?:\.\d+)?)(?![\d.])")
+_EDGES = " \t,，、;；:：.。()（）"
+_NOTE_LABEL = re.compile(r"^(?:说明|备注|原因)\s*[:：]?\s*")
+
+
+@dataclass(frozen=True)
+class GradeLine:
+    """One line's grade: response number, 0–3, the deduction (a magnitude), a note; the line."""
+
+    response: int
+    score: int
+    deduct: Decimal
+    note: str
+    line: str
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A line that names a response but could not be read as a grade, and why (Chinese)."""
+
+    line: str
+    reason: str
+
+
+def parse_grades(text: str) -> tuple[list[GradeLine], list[Unreadable]]:
+    """The grading lines of the office's own text, in order, and the lines that failed."""
+    grades: list[GradeLine] = []
+    failed: list[Unreadable] = []
+    for raw in text.splitlines():
+        line = unicodedata.normalize("NFKC", raw).strip()
+        found = _LINE.match(line)
+        if found is None:
+            continue
+        rest = found["rest"]
+        deduct = _DEDUCT.search(rest)
+        if deduct is not None:
+            rest = rest[: deduct.start()] + " " + rest[deduct.end() :]
+        rest = rest.strip()
+        score = _SCORE.search(rest)
+        if score is not None:
+            rest = rest[: score.start()] + " " + rest[score.end() :]
+        elif (score := _BARE.match(rest)) is not None:
+            rest = rest[score.end() :]
+        else:
+            failed.append(Unreadable(line, "没有写明评分"))
+            continue
+        if "." in score["s"] or int(score["s"]) > 3:
+            failed.append(Unreadable(line, f"评分应为0、1、2、3分之一，写的是{score['s']}分"))
+            continue
+        note = _NOTE_LABEL.sub("", rest.strip(_EDGES)).strip(_EDGES)
+        amount = Decimal(deduct["d"]) if deduct else Decimal(0)
+        grades.append(GradeLine(int(found["id"]), int(score["s"]), amount, note, line))
+    return grades, failed
+
+
+def handle_mail(
+    s: Session,
+    config: Config,
+    parsed: ParsedMessage,
+    *,
+    message_row_id: int | None,
+    sha: str,
+    now: datetime,
+    quiet: bool,
+) -> list[GradeLine]:
+    """An office 【约稿评分】 mail: record each grade it gives and answer the office; the grades recorded."""
+    grades, failed = parse_grades(own_text(parsed.body))
+    done: list[str] = []
+    recorded: list[GradeLine] = []
+    for g in grades:
+        response = s.get(SolicitationResponse, g.response)
+        if response is None:
+            failed.append(Unreadable(g.line, f"没有编号为 {g.response} 的约稿回复"))
+            continue
+        before = (response.grade, response.deduction)
+        try:
+            grade(s, g.response, score=g.score, deduct=g.deduct, note=g.note, by=parsed.from_addr, now=now)
+        except SolicitationError as exc:
+            failed.append(Unreadable(g.line, str(exc)))
+            continue
+        recorded.append(g)
+        said = f"评{g.score}分" + (f"，扣{format_points(g.deduct)}分" if g.deduct else "")
+        if g.note:
+            said += f"（{g.note}）"
+        if before[0] is not None and before != (g.score, g.deduct):
+            said += f"；原评{before[0]}分" + (f"，扣{format_points(before[1])}分" if before[1] else "")
+        done.append(f"  回复 #{g.response} {_describe(s, response)}：{said}")
+    s.flush()
+    if quiet:
+        return recorded
+    lines = ["约稿评分结果："] if done else ["这封邮件没有可登记的评分。"]
+    lines += done
+    if failed:
+        lines.append("未能登记的行（请改正后重新发送这几行）：")
+        lines += [f"  “{f.line}”：{f.reason}" for f in failed]
+    lines += _ungraded(s)
+    lines.append(f"评分格式：{FORMAT}。")
+    reply = Rendered(f"回复：{parsed.subject}", "\n".join(lines) + "\n", None)
+    key = f"grading_reply|{sha[:16]}|{parsed.from_addr}"
+    queue_reply(
+        s, config, parsed, reply, kind="grading_reply", key=key, now=now, cause_message_row_id=message_row_id
+    )
+    return recorded
+
+
+def _ungraded(s: Session) -> list[str]:
+    rows = s.exec(
+        select(SolicitationResponse)
+        .where(col(SolicitationResponse.grade).is_(None))
+        .order_by(col(SolicitationResponse.id))
+    ).all()
+    if not rows:
+        return ["所有约稿回复均已评分。"]
+    lines = [f"待评分的约稿回复（共{len(rows)}条）："]
+    lines += [f"  回复 #{r.id} {_describe(s, r)}" for r in rows[:LISTED]]
+    if len(rows) > LISTED:
+        lines.append(f"  ……其余{len(rows) - LISTED}条见 xinbao solicit list")
+    return lines
+
+
+def _describe(s: Session, response: SolicitationResponse) -> str:
+    """危化科《危化科汛期隐患排查》，约稿《汛期安全》（截止6月20日）."""
+    sub = s.get(Submission, response.submission_id)
+    sol = s.get(Solicitation, response.solicitation_id)
+    unit = s.get(Unit, sub.unit_id) if sub is not None and sub.unit_id is not None else None
+    title = f"{unit.name if unit else ''}《{sub.title if sub else ''}》"
+    if sol is None:
+        return title
+    deadline = sol.deadline
+    return f"{title}，约稿《{sol.topic}》（截止{deadline.month}月{deadline.day}日）"

@@ -1,0 +1,172 @@
+"""The office grades solicitation responses by mail (【约稿评分】), line by line, as people write them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from daemon import grading, solicitations
+from daemon.db import session
+from daemon.grading import GradeLine, Unreadable, parse_grades
+from daemon.models import Submission
+from daemon.models_scoring import SolicitationResponse
+from outbox.table import Outbox
+from parsers.types import ParsedMessage
+from tests.daemon.bureau import text_of
+from tests.daemon.test_scores_cli import Bureau, make_bureau
+
+CST = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 6, 23, 9, 0, tzinfo=CST)
+
+
+@pytest.fixture
+def bureau(engine: Engine, db_url: str, tmp_path: Path) -> Bureau:
+    return make_bureau(engine, db_url, tmp_path, '\n[mailbox]\nuser = "pjyjjbgs@163.com"\n')
+
+
+def office_mail(body: str, subject: str = "【约稿评分】汛期安全") -> ParsedMessage:
+    return ParsedMessage(
+        message_id="<g1@pjyjj>", from_addr="office@pjyjj.example.cn", from_name="办公室",
+        subject=subject, date="", auto_reply=False, body=body,
+    )  # fmt: skip
+
+
+def answered(bureau: Bureau) -> tuple[int, int]:
+    """汛期安全 for 危化科 and 执法队 (due 20 June); both answer; the two response numbers."""
+    bureau.ok("solicit", "add", "--topic", "汛期安全", "--deadline", "2025-06-20",
+              "--unit", "危化科", "--unit", "综合行政执法队")  # fmt: skip
+    drafts = [
+        bureau.draft(
+            "危化科", "危化科汛期隐患排查", datetime(2025, 6, 18, 9, tzinfo=CST), [("王强", "危化科")]
+        ),
+        bureau.draft("综合行政执法队", "执法队汛期夜查", datetime(2025, 6, 19, 9, tzinfo=CST)),
+    ]
+    with session(bureau.engine) as s:
+        subs = {x.id: x for x in s.exec(select(Submission))}
+        for draft in drafts:
+            mail = ParsedMessage(
+                message_id="<r@163>", from_addr="wangqiang.wh@163.com", from_name="王强",
+                subject="【约稿】汛期安全", date="", auto_reply=False,
+            )  # fmt: skip
+            solicitations.link_responses(s, mail, [subs[draft]], now=NOW)
+        ids = [r.id for r in s.exec(select(SolicitationResponse).order_by(col(SolicitationResponse.id)))]
+    first, second = ids
+    assert first is not None
+    assert second is not None
+    return first, second
+
+
+def handle(bureau: Bureau, body: str, sha: str = "ab" * 32) -> tuple[list[GradeLine], str]:
+    """The office's mail handled; the grades recorded and the reply's text."""
+    with session(bureau.engine) as s:
+        recorded = grading.handle_mail(
+            s, bureau.config, office_mail(body), message_row_id=None, sha=sha, now=NOW, quiet=False
+        )
+        reply = s.exec(
+            select(Outbox).where(Outbox.kind == "grading_reply", col(Outbox.key).contains(sha[:16]))
+        ).one()
+        assert reply.recipient == "office@pjyjj.example.cn"
+    return recorded, text_of(reply.raw)
+
+
+def test_the_office_writes_grades_the_way_people_write_them() -> None:
+    """Full-width digits, 回复/编号/#, a list number, 扣 anywhere, a note in brackets or after 说明："""
+    text = "\n".join(
+        [
+            "各位：",
+            "#7 3分 扣0.5分 错别字2处",
+            "7：2分，内容较好",
+            "回复12 评0分 内容严重不符",
+            "１．＃８　２分（说明：标题不准确）",
+            "12号 扣1分 得1分",
+            "11 3",
+            "2025年6月约稿评分如下：",
+            "办公室 王丽",
+        ]
+    )
+    grades, failed = parse_grades(text)
+    assert [(g.response, g.score, g.deduct, g.note) for g in grades] == [
+        (7, 3, Decimal("0.5"), "错别字2处"),
+        (7, 2, Decimal(0), "内容较好"),
+        (12, 0, Decimal(0), "内容严重不符"),
+        (8, 2, Decimal(0), "标题不准确"),
+        (12, 1, Decimal(1), ""),
+        (11, 3, Decimal(0), ""),
+    ]
+    assert failed == []
+
+
+def test_a_line_naming_a_response_without_a_usable_grade_is_reported() -> None:
+    """五分 in words, 5 or 2.5 points: the line is reported with what is wrong, nothing guessed."""
+    grades, failed = parse_grades("#9 五分\n#10 5分\n#13 2.5分 扣0.5分")
+    assert grades == []
+    assert failed == [
+        Unreadable("#9 五分", "没有写明评分"),
+        Unreadable("#10 5分", "评分应为0、1、2、3分之一，写的是5分"),
+        Unreadable("#13 2.5分 扣0.5分", "评分应为0、1、2、3分之一，写的是2.5分"),
+    ]
+
+
+def test_grades_by_mail_count_in_the_scores_and_the_office_is_told(bureau: Bureau) -> None:
+    """The office grades 危化科's answer 3 less 0.5 and names a response that does not exist: the
+    grade counts in June's scores, the reply lists it, the bad line and 执法队's answer still to grade."""
+    first, second = answered(bureau)
+    recorded, text = handle(bureau, f"您好，评分如下：\n#{first} 3分 扣0.5分 错别字2处\n#999 2分\n办公室")
+    assert [(g.response, g.score) for g in recorded] == [(first, 3)]
+    assert (
+        f"回复 #{first} 危化科《危化科汛期隐患排查》，约稿《汛期安全》（截止6月20日）：评3分，扣0.5分（错别字2处）"
+        in text
+    )
+    assert "“#999 2分”：没有编号为 999 的约稿回复" in text
+    assert f"待评分的约稿回复（共1条）：\n  回复 #{second} 综合行政执法队《执法队汛期夜查》" in text
+    with session(bureau.engine) as s:
+        graded = s.get(SolicitationResponse, first)
+        assert graded is not None
+        assert (graded.grade, graded.deduction, graded.graded_by) == (
+            3,
+            Decimal("0.5"),
+            "office@pjyjj.example.cn",
+        )
+    scores = bureau.json("scores", "--month", "2025-06")
+    points = {
+        u["unit"]: [x["points"] for x in u["lines"] if x["rule"] == "solicitation"] for u in scores["units"]
+    }
+    assert points["危化科"] == [2.5]
+
+
+def test_a_second_mail_corrects_a_grade_and_says_what_it_was(bureau: Bureau) -> None:
+    """The office changes its mind: the new grade replaces the old, and the reply names the old one."""
+    first, second = answered(bureau)
+    handle(bureau, f"#{first} 1分", sha="01" * 32)
+    _, text = handle(bureau, f"#{first} 3分\n#{second} 2分", sha="02" * 32)
+    assert "评3分；原评1分" in text
+    assert "所有约稿回复均已评分。" in text
+
+
+def test_a_mail_without_grades_asks_for_the_list(bureau: Bureau) -> None:
+    """An empty 【约稿评分】 mail grades nothing and gets the responses still to grade, with the format."""
+    first, second = answered(bureau)
+    recorded, text = handle(bureau, "请发待评分清单。\n")
+    assert recorded == []
+    assert f"回复 #{first} 危化科《危化科汛期隐患排查》" in text
+    assert f"回复 #{second} 综合行政执法队《执法队汛期夜查》" in text
+    assert "这封邮件没有可登记的评分。" in text
+    assert "评分格式：每行一条，如“#7 3分 扣0.5分 错别字2处”" in text
+
+
+def test_the_quoted_reply_below_the_office_text_is_not_read_again(bureau: Bureau) -> None:
+    """The office replies to the last answer: the quoted results below its own line grade nothing."""
+    first, second = answered(bureau)
+    body = f"#{second} 2分\n\n------------------ 原始邮件 ------------------\n  回复 #{first} 3分\n"
+    recorded, _ = handle(bureau, body)
+    assert [g.response for g in recorded] == [second]
+    with session(bureau.engine) as s:
+        untouched = s.get(SolicitationResponse, first)
+        assert untouched is not None
+        assert untouched.grade is None
