@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlmodel import Session, col, select
@@ -144,28 +144,62 @@ def handle_mail(
     return recorded
 
 
-def _ungraded(s: Session) -> list[str]:
+@dataclass(frozen=True)
+class Ungraded:
+    """A response the office has not graded yet, as the weekly reminder and the replies list it."""
+
+    response: int
+    unit: str
+    title: str
+    topic: str
+    deadline: date
+
+
+def ungraded(s: Session) -> list[Ungraded]:
+    """Every response still without a grade, oldest first."""
     rows = s.exec(
-        select(SolicitationResponse)
+        select(SolicitationResponse, Submission, Solicitation)
+        .join(Submission, col(Submission.id) == SolicitationResponse.submission_id)
+        .join(Solicitation, col(Solicitation.id) == SolicitationResponse.solicitation_id)
         .where(col(SolicitationResponse.grade).is_(None))
         .order_by(col(SolicitationResponse.id))
     ).all()
-    if not rows:
+    units = {u.id: u.name for u in s.exec(select(Unit))}
+    return [
+        Ungraded(
+            r.id or 0, units.get(sub.unit_id, "") if sub.unit_id else "", sub.title, sol.topic, sol.deadline
+        )
+        for r, sub, sol in rows
+    ]
+
+
+def _ungraded(s: Session) -> list[str]:
+    waiting = ungraded(s)
+    if not waiting:
         return ["所有约稿回复均已评分。"]
-    lines = [f"待评分的约稿回复（共{len(rows)}条）："]
-    lines += [f"  回复 #{r.id} {_describe(s, r)}" for r in rows[:LISTED]]
-    if len(rows) > LISTED:
-        lines.append(f"  ……其余{len(rows) - LISTED}条见 xinbao solicit list")
+    lines = [f"待评分的约稿回复（共{len(waiting)}条）："]
+    lines += [
+        f"  回复 #{u.response} {_named(u.unit, u.title, u.topic, u.deadline)}" for u in waiting[:LISTED]
+    ]
+    if len(waiting) > LISTED:
+        lines.append(f"  ……其余{len(waiting) - LISTED}条见 xinbao solicit list")
     return lines
 
 
 def _describe(s: Session, response: SolicitationResponse) -> str:
-    """危化科《危化科汛期隐患排查》，约稿《汛期安全》（截止6月20日）."""
     sub = s.get(Submission, response.submission_id)
     sol = s.get(Solicitation, response.solicitation_id)
     unit = s.get(Unit, sub.unit_id) if sub is not None and sub.unit_id is not None else None
-    title = f"{unit.name if unit else ''}《{sub.title if sub else ''}》"
-    if sol is None:
-        return title
-    deadline = sol.deadline
-    return f"{title}，约稿《{sol.topic}》（截止{deadline.month}月{deadline.day}日）"
+    return _named(
+        unit.name if unit else "",
+        sub.title if sub else "",
+        sol.topic if sol else "",
+        sol.deadline if sol else None,
+    )
+
+
+def _named(unit: str, title: str, topic: str, deadline: date | None) -> str:
+    """危化科《危化科汛期隐患排查》，约稿《汛期安全》（截止6月20日）."""
+    if deadline is None:
+        return f"{unit}《{title}》"
+    return f"{unit}《{title}》，约稿《{topic}》（截止{deadline.month}月{deadline.day}日）"

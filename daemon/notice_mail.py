@@ -209,6 +209,9 @@ def queue_notice(s: Session, config: Config, notice: Notice, *, now: datetime) -
 
 def weekly_context(s: Session, config: Config, week: Period, *, now: datetime) -> dict[str, Any]:
     """What the weekly reminder says about `week`, as of `now` (or the week's end, if earlier)."""
+    # Lazily: the grading module brings the reply machinery, which `quota` does not need.
+    from daemon.grading import ungraded
+
     as_of = min(now, week.end)
     month = month_of(as_of - timedelta(microseconds=1))
     span = Period("", min(week.start, month.start), max(week.end, month.end))
@@ -257,6 +260,7 @@ def weekly_context(s: Session, config: Config, week: Period, *, now: datetime) -
         "lagging": [r for r in rows if r["short"]],
         "columns": columns,
         "waiting": waiting(s, now=now),
+        "ungraded": ungraded(s),
         "reminded": [],
         "office_name": config.office.name,
         "today": now,

@@ -16,8 +16,10 @@ from daemon.db import session
 from daemon.grading import GradeLine, Unreadable, parse_grades
 from daemon.models import Submission
 from daemon.models_scoring import SolicitationResponse
+from daemon.notice_mail import render_weekly
 from outbox.table import Outbox
 from parsers.types import ParsedMessage
+from scoring.periods import parse_week
 from tests.daemon.bureau import text_of
 from tests.daemon.test_scores_cli import Bureau, make_bureau
 
@@ -170,3 +172,19 @@ def test_the_quoted_reply_below_the_office_text_is_not_read_again(bureau: Bureau
         untouched = s.get(SolicitationResponse, first)
         assert untouched is not None
         assert untouched.grade is None
+
+
+def test_the_weekly_reminder_lists_the_responses_still_to_grade(bureau: Bureau) -> None:
+    """Friday 27 June the office's reminder lists 执法队's ungraded answer, with how to grade it by
+    mail; once it is graded, the section is gone."""
+    first, second = answered(bureau)
+    handle(bureau, f"#{first} 2分", sha="03" * 32)
+    week, now = parse_week("2025-W26"), datetime(2025, 6, 27, 15, tzinfo=CST)
+    with session(bureau.engine, readonly=True) as s:
+        text = render_weekly(s, bureau.config, week, now=now).text
+    assert "四、待评分的约稿回复（1条）：" in text
+    assert f"1．回复#{second}　综合行政执法队《执法队汛期夜查》，约稿《汛期安全》（截止6月20日）" in text
+    assert f"请向本邮箱发送主题含【约稿评分】的邮件评分，每行一条，如“#{second} 3分 扣0.5分 错别字2处”。" in text
+    handle(bureau, f"#{second} 1分", sha="04" * 32)
+    with session(bureau.engine, readonly=True) as s:
+        assert "待评分的约稿回复" not in render_weekly(s, bureau.config, week, now=now).text
