@@ -184,7 +184,9 @@ def test_the_weekly_reminder_lists_the_responses_still_to_grade(bureau: Bureau) 
         text = render_weekly(s, bureau.config, week, now=now).text
     assert "四、待评分的约稿回复（1条）：" in text
     assert f"1．回复#{second}　综合行政执法队《执法队汛期夜查》，约稿《汛期安全》（截止6月20日）" in text
-    assert f"请向本邮箱发送主题含【约稿评分】的邮件评分，每行一条，如“#{second} 3分 扣0.5分 错别字2处”。" in text
+    assert (
+        f"请向本邮箱发送主题含【约稿评分】的邮件评分，每行一条，如“#{second} 3分 扣0.5分 错别字2处”。" in text
+    )
     handle(bureau, f"#{second} 1分", sha="04" * 32)
     with session(bureau.engine, readonly=True) as s:
         assert "待评分的约稿回复" not in render_weekly(s, bureau.config, week, now=now).text
