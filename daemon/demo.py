@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +26,9 @@ from sqlalchemy.engine import Engine
 from daemon.config import Config, load_config
 from daemon.embedded import EmbeddedIMAP, EmbeddedSMTP, ReceivedMail, provider_stamp
 from daemon.samples import DEMO_SOLICITATION, demo_config_toml, demo_month
+
+if TYPE_CHECKING:
+    from daemon.runtime import Runtime
 
 DEMO_YEAR, DEMO_MONTH = 2025, 6
 PASSWORD_ENV = "XINBAO_DEMO_PASSWORD"  # noqa: S105 (names an env var)
@@ -83,6 +87,7 @@ def run_demo(out: Path, console: Console) -> int:
             report = rt.poller.run_pass()
             elapsed = time.monotonic() - started
             again = rt.poller.run_pass()
+            graded = _grade_by_mail(imap, rt, config)
             rows = queries.submissions(rt.engine)
         console.print(
             f"处理 {report.fetched} 封邮件用时 {elapsed:.1f} 秒（{report.fetched / elapsed:.1f} 封/秒）；"
@@ -91,6 +96,7 @@ def run_demo(out: Path, console: Console) -> int:
         console.print(f"再次收取：新邮件 {again.fetched} 封（已处理的邮件不会重复计数）")
         _summary(console, rows)
         _replies(console, smtp.messages)
+        _graded(console, graded, smtp.messages)
         _notices(console, config, out, now=clock())
         console.rule()
         console.print(f"演示数据保存在 {out}/，可继续查看，例如：")
@@ -120,6 +126,48 @@ def _solicit(console: Console, engine: Engine, config: Config) -> None:
     console.print(
         f"办公室约稿：《{topic}》，截止{deadline.month}月{deadline.day}日，约稿单位：{'、'.join(units)}"
     )
+
+
+def _grade_by_mail(imap: EmbeddedIMAP, rt: Runtime, config: Config) -> str:
+    """The office grades the answers to its 约稿 by mail (【约稿评分】), as it would from its own
+    mailbox; the mail's subject, or "" when there was nothing to grade."""
+    from daemon.db import session
+    from daemon.grading import ungraded
+    from daemon.samples import make_submission_email
+
+    with session(rt.engine, readonly=True) as s:
+        waiting = ungraded(s)
+    if not waiting:
+        return ""
+    notes = ("扣0.5分 错别字2处", "", "内容较好")
+    lines = [f"#{u.response} {3 - i % 2}分 {notes[i % 3]}".rstrip() for i, u in enumerate(waiting)]
+    subject = f"【约稿评分】{DEMO_SOLICITATION[0]}"
+    when = datetime(DEMO_YEAR, DEMO_MONTH, 30, 9, 0, tzinfo=UTC)
+    raw = make_submission_email(
+        sender=config.office.emails[0],
+        sender_name=config.office.name,
+        to=config.mailbox.user,
+        subject=subject,
+        date=when,
+        attachments=(),
+        body="约稿评分如下：\n" + "\n".join(lines) + "\n",
+    )
+    imap.append(provider_stamp(raw), internaldate=when)
+    rt.poller.run_pass()
+    return subject
+
+
+def _graded(console: Console, subject: str, received: list[ReceivedMail]) -> None:
+    """The office's answer to its 【约稿评分】 mail."""
+    if not subject:
+        return
+    for m in received:
+        msg = message_from_bytes(m.data, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        if str(msg["Subject"]) == f"回复：{subject}":
+            body = msg.get_body(("plain",))
+            console.rule(f"办公室用邮件为约稿评分：{msg['Subject']}")
+            console.print(body.get_content() if body is not None else "", soft_wrap=True, markup=False)
 
 
 def _summary(console: Console, rows: list[dict[str, object]]) -> None:

@@ -28,7 +28,7 @@ from parsers.types import ParsedMessage
 from scoring.results import format_points
 
 TAG = "【约稿评分】"
-FORMAT = "每行一条，如“#7 3分 扣0.5分 错别字2处”（回复编号见约稿回复清单；扣分和说明可不写）"
+FORMAT = "每行一条，如“#7 3分 扣0.5分 错别字2处”（回复编号见周提醒或 xinbao solicit list；扣分和说明可不写）"
 # At most this many ungraded responses are listed in a reply; the rest are counted.
 LISTED = 50
 
