@@ -25,6 +25,7 @@ from daemon.replies import queue_reply
 from daemon.solicitations import SolicitationError, grade
 from outbox.render import Rendered
 from parsers.types import ParsedMessage
+from scoring.periods import day_of
 from scoring.results import format_points
 
 TAG = "【约稿评分】"
@@ -101,10 +102,16 @@ def handle_mail(
     *,
     message_row_id: int | None,
     sha: str,
+    sent_at: datetime,
     now: datetime,
     quiet: bool,
 ) -> list[GradeLine]:
-    """An office 【约稿评分】 mail: record each grade it gives and answer the office; the grades recorded."""
+    """An office 【约稿评分】 mail: record each grade it gives and answer the office; the grades recorded.
+
+    A grade is dated when the mail reached the mailbox (`sent_at`), and a grade given later (by
+    `xinbao solicit grade`, or a later mail) is never undone by it: so a mail processed late, or
+    again by `xinbao reprocess`, changes nothing the office decided after writing it.
+    """
     grades, failed = parse_grades(own_text(parsed.body))
     done: list[str] = []
     recorded: list[GradeLine] = []
@@ -114,8 +121,19 @@ def handle_mail(
             failed.append(Unreadable(g.line, f"没有编号为 {g.response} 的约稿回复"))
             continue
         before = (response.grade, response.deduction)
+        later = response.graded_at
+        if later is not None and later > sent_at and before != (g.score, g.deduct):
+            day = day_of(later)
+            failed.append(
+                Unreadable(
+                    g.line, f"该回复已于{day.month}月{day.day}日改评为{before[0]}分，晚于这封邮件，未更改"
+                )
+            )
+            continue
         try:
-            grade(s, g.response, score=g.score, deduct=g.deduct, note=g.note, by=parsed.from_addr, now=now)
+            grade(
+                s, g.response, score=g.score, deduct=g.deduct, note=g.note, by=parsed.from_addr, now=sent_at
+            )
         except SolicitationError as exc:
             failed.append(Unreadable(g.line, str(exc)))
             continue

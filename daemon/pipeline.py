@@ -292,7 +292,14 @@ class Pipeline:
             return msg.state
         if grading.TAG in parsed.subject:
             grading.handle_mail(
-                s, self.config, parsed, message_row_id=msg.id, sha=msg.sha256, now=now, quiet=self.quiet
+                s,
+                self.config,
+                parsed,
+                message_row_id=msg.id,
+                sha=msg.sha256,
+                sent_at=msg.internaldate,
+                now=now,
+                quiet=self.quiet,
             )
             msg.state, msg.outcome = MessageState.RECORDED, "command"
             return msg.state

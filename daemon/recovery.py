@@ -7,7 +7,8 @@ stopping the daemon.
 
 `reprocess` rebuilds the ledger's submissions and problems from the stored raw mail with today's
 parsers and config, sending nothing: messages the database lost are re-created from the raw
-store's metadata, adoptions follow their draft (same message, same file) to its new row.
+store's metadata; adoptions, office entries and solicitation answers (with their numbers and
+grades) follow their draft (same message, same file) to its new row.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from daemon.config import Config
 from daemon.db import session
@@ -37,7 +38,7 @@ from daemon.models import (
     SubmissionAuthor,
     SubmissionStatus,
 )
-from daemon.models_scoring import Entry
+from daemon.models_scoring import Entry, SolicitationResponse
 from daemon.pipeline import Pipeline
 from daemon.rawstore import RawStore
 from parsers.authresults import Verdict
@@ -197,7 +198,11 @@ def _restore_missing_messages(engine: Engine, store: RawStore, clock: Callable[[
 
 
 # Rows that point at a submission and must follow their draft to its rebuilt row.
-_REFERRERS: tuple[type[Adoption] | type[Entry], ...] = (Adoption, Entry)
+_REFERRERS: tuple[type[Adoption] | type[Entry] | type[SolicitationResponse], ...] = (
+    Adoption,
+    Entry,
+    SolicitationResponse,
+)
 
 
 def _unreferenced() -> Any:
@@ -226,9 +231,26 @@ def _remap(engine: Engine, refs: list[tuple[Any, int | None, str, str]], old: se
                 )
                 continue
             if row.submission_id != new.id:
+                if isinstance(row, SolicitationResponse):
+                    _drop_relinked(s, row, new.id)
                 row.submission_id = new.id
                 moved += 1
         s.flush()
         # Old rows nothing points at any more go; one kept because its draft vanished stays.
         s.exec(delete(Submission).where(_unreferenced(), col(Submission.id).in_(old)))
     return moved
+
+
+def _drop_relinked(s: Session, kept: SolicitationResponse, submission_id: int | None) -> None:
+    """Rebuilding the draft linked it to its solicitation again as a new, ungraded answer: the old
+    answer keeps its number (the office's grading mails name it) and its grade; the new one goes."""
+    again = s.exec(
+        select(SolicitationResponse).where(
+            SolicitationResponse.solicitation_id == kept.solicitation_id,
+            SolicitationResponse.submission_id == submission_id,
+            SolicitationResponse.id != kept.id,
+        )
+    ).first()
+    if again is not None:
+        s.delete(again)
+        s.flush()  # before the kept row takes its draft: (solicitation, submission) is unique

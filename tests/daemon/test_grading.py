@@ -64,11 +64,20 @@ def answered(bureau: Bureau) -> tuple[int, int]:
     return first, second
 
 
-def handle(bureau: Bureau, body: str, sha: str = "ab" * 32) -> tuple[list[GradeLine], str]:
+def handle(
+    bureau: Bureau, body: str, sha: str = "ab" * 32, sent_at: datetime = NOW
+) -> tuple[list[GradeLine], str]:
     """The office's mail handled; the grades recorded and the reply's text."""
     with session(bureau.engine) as s:
         recorded = grading.handle_mail(
-            s, bureau.config, office_mail(body), message_row_id=None, sha=sha, now=NOW, quiet=False
+            s,
+            bureau.config,
+            office_mail(body),
+            message_row_id=None,
+            sha=sha,
+            sent_at=sent_at,
+            now=NOW,
+            quiet=False,
         )
         reply = s.exec(
             select(Outbox).where(Outbox.kind == "grading_reply", col(Outbox.key).contains(sha[:16]))
@@ -190,3 +199,17 @@ def test_the_weekly_reminder_lists_the_responses_still_to_grade(bureau: Bureau) 
     handle(bureau, f"#{second} 1分", sha="04" * 32)
     with session(bureau.engine, readonly=True) as s:
         assert "待评分的约稿回复" not in render_weekly(s, bureau.config, week, now=now).text
+
+
+def test_a_mail_processed_late_does_not_undo_a_later_grade(bureau: Bureau) -> None:
+    """The office mailed “1分” on 23 June, then changed its mind with `xinbao solicit grade` on the
+    25th; the mail, read only afterwards, leaves the 25th's grade and says why."""
+    first, _ = answered(bureau)
+    bureau.ok("solicit", "grade", str(first), "--score", "3")  # system clock: after 23 June 2025
+    _, text = handle(bureau, f"#{first} 1分", sha="05" * 32, sent_at=NOW)
+    assert f"“#{first} 1分”：该回复已于" in text
+    assert "改评为3分，晚于这封邮件，未更改" in text
+    with session(bureau.engine) as s:
+        kept = s.get(SolicitationResponse, first)
+        assert kept is not None
+        assert kept.grade == 3

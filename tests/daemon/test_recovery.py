@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,12 @@ from sqlmodel import col, select
 from daemon.config import Config
 from daemon.db import make_engine, session
 from daemon.models import Adoption, Message, Submission
+from daemon.models_scoring import SolicitationResponse
 from daemon.rawstore import RawStore
 from daemon.recovery import RecoveryError, backup, reprocess
 from daemon.runtime import runtime
-from tests.daemon.bureau import Clock, Draft, config_for, environment, mail
+from daemon.solicitations import Request, grade, register
+from tests.daemon.bureau import OFFICE, Clock, Draft, config_for, environment, mail
 from tests.dovecot import Account, dovecot_fixture, dovecot_server_fixture  # noqa: F401
 from tests.smtpserver import SmtpServer
 
@@ -123,3 +126,47 @@ def test_a_backup_needs_an_empty_directory(tmp_path: Path, config: Config) -> No
     with pytest.raises(RecoveryError, match="不是空目录"):
         backup(config, engine, target, now=datetime(2025, 6, 23, tzinfo=UTC))
     engine.dispose()
+
+
+def test_a_rebuild_keeps_solicitation_answers_and_their_grades(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, config: Config
+) -> None:
+    """危化科 answered the 汛期安全 solicitation as response #1, which the office graded 1 by mail, then
+    3 less 0.5 by hand; rebuilding from raw mail keeps that one response, its number and the last
+    grade: the grading mail, read again, does not undo what came after it."""
+    answer = mail("危化科", Draft("危化企业汛期检查"), subject="【约稿】汛期安全：危化企业汛期检查")
+    dovecot.append(answer, internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC))
+    with runtime(config, clock=Clock(), workers=1) as rt:
+        with session(rt.engine) as s:
+            register(s, config, Request("汛期安全", date(2025, 6, 30), ("危化科",)), created_by="cli",
+                     now=datetime(2025, 6, 2, tzinfo=UTC), notify=False)  # fmt: skip
+        rt.poller.run_pass()
+    engine = make_engine(config.database_url())
+    with session(engine) as s:
+        [response] = s.exec(select(SolicitationResponse)).all()
+    office = mail("局办公室", sender=OFFICE, subject="【约稿评分】", body=f"#{response.id} 1分\n")
+    dovecot.append(office, internaldate=datetime(2025, 6, 24, 1, tzinfo=UTC))
+    _poll(config)
+    with session(engine) as s:
+        graded = s.get(SolicitationResponse, response.id)
+        assert graded is not None
+        assert (graded.grade, graded.graded_by) == (1, OFFICE)
+        grade(
+            s,
+            response.id or 0,
+            score=3,
+            deduct=Decimal("0.5"),
+            by="cli",
+            now=datetime(2025, 6, 25, tzinfo=UTC),
+        )
+    with runtime(config, clock=Clock(), offline=True, quiet=True) as rt:
+        reprocess(rt.poller.pipeline)
+    with session(engine) as s:
+        [(kept, sub)] = s.exec(
+            select(SolicitationResponse, Submission).where(
+                SolicitationResponse.submission_id == Submission.id
+            )
+        ).all()
+    engine.dispose()
+    assert (kept.id, kept.grade, kept.deduction, kept.graded_by) == (response.id, 3, Decimal("0.5"), "cli")
+    assert (sub.title, sub.status.value) == ("危化企业汛期检查", "accepted")
