@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +40,8 @@ _READONLY = "xinbao_readonly"
 _LAZY = "xinbao_lazy_commit"
 # Where a SQLite connection remembers its current PRAGMA synchronous level.
 _SYNCHRONOUS = "xinbao_synchronous"
+# Seconds a connection waits to turn a new SQLite ledger to WAL while another one writes to it.
+WAL_SWITCH_WAIT = 30.0
 
 __all__ = [
     "BASE_REVISION",
@@ -104,7 +108,9 @@ def _sqlite_events(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         try:
-            cur.execute("PRAGMA journal_mode=WAL")
+            # WAL is a property of the file: set once, by whoever opens it first.
+            if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                _switch_to_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
             record.info[_SYNCHRONOUS] = "FULL"
             cur.execute("PRAGMA busy_timeout=10000")
@@ -127,6 +133,21 @@ def _sqlite_events(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _switch_to_wal(cur: Any) -> None:
+    # Leaving the rollback journal needs the file to itself, and SQLite answers "database is
+    # locked" at once, without its busy handler, while another connection writes: two commands
+    # started together on a new ledger (cron's `xinbao poll` and an operator's) hit this. Wait.
+    deadline = time.monotonic() + WAL_SWITCH_WAIT
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
@@ -462,3 +463,24 @@ def test_opening_a_ledger_at_head_runs_no_migration(
         assert "note" in {c["name"] for c in sa.inspect(engine).get_columns("messages")}
     finally:
         engine.dispose()
+
+
+def test_a_second_command_on_a_new_ledger_waits_for_the_first_to_turn_it_to_wal(tmp_path: Path) -> None:
+    """Cron's `xinbao poll` and an operator's start together on a ledger that does not exist yet:
+    while the first writes the new file, the second waits to switch it to WAL instead of failing
+    with "database is locked" (SQLite does not wait on its own for that switch)."""
+    path = tmp_path / "xinbao.db"
+    first = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("CREATE TABLE made_first (x)")
+    done = threading.Timer(0.5, lambda: first.execute("COMMIT"))
+    done.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("SELECT count(*) FROM made_first").scalar() == 0
+    finally:
+        done.join()
+        engine.dispose()
+        first.close()
