@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 RESUBMISSION_WINDOW = timedelta(days=7)
 # The subject tag of an office adoption bulletin (issue 4): the titles adopted, one per line.
 BULLETIN_TAG = "【采用】"
+# The outcome of an office mail whose command was carried out; kept on the row when it is read again.
+COMMAND = "command"
 _HELD = "的身份未能通过邮件服务商验证，可能是他人冒用该邮箱，稿件暂不计数，待局办公室核实"
 # Run for every message, so built once (see daemon.ledger): the same bytes recorded before, and an
 # author's person row.
@@ -276,6 +278,11 @@ class Pipeline:
             if not self.quiet:
                 replies.alert_forged_office(s, self.config, msg, verdict.reason, now=now)
             return msg.state
+        if msg.outcome == COMMAND:
+            # Carried out when the mail first came; `xinbao reprocess` reads it again, and what the
+            # office did since (a revoked adoption, a regraded answer) must stand.
+            msg.state = MessageState.RECORDED
+            return msg.state
         if BULLETIN_TAG in parsed.subject:
             result = bulletin.handle_bulletin(
                 s,
@@ -288,7 +295,7 @@ class Pipeline:
             )
             if not self.quiet:
                 replies.answer_bulletin(s, self.config, msg, parsed, result, now=now)
-            msg.state, msg.outcome = MessageState.RECORDED, "command"
+            msg.state, msg.outcome = MessageState.RECORDED, COMMAND
             return msg.state
         if grading.TAG in parsed.subject:
             grading.handle_mail(
@@ -301,13 +308,13 @@ class Pipeline:
                 now=now,
                 quiet=self.quiet,
             )
-            msg.state, msg.outcome = MessageState.RECORDED, "command"
+            msg.state, msg.outcome = MessageState.RECORDED, COMMAND
             return msg.state
         if solicitations.TAG in parsed.subject:
             solicitations.handle_mail(
                 s, self.config, parsed, message_row_id=msg.id, sha=msg.sha256, now=now, quiet=self.quiet
             )
-            msg.state, msg.outcome = MessageState.RECORDED, "command"
+            msg.state, msg.outcome = MessageState.RECORDED, COMMAND
             return msg.state
         msg.state, msg.outcome = MessageState.IGNORED, "office"
         return msg.state

@@ -39,7 +39,7 @@ from daemon.models import (
     SubmissionStatus,
 )
 from daemon.models_scoring import Entry, SolicitationResponse
-from daemon.pipeline import Pipeline
+from daemon.pipeline import COMMAND, Pipeline
 from daemon.rawstore import RawStore
 from parsers.authresults import Verdict
 
@@ -148,7 +148,10 @@ def reprocess(pipeline: Pipeline, *, progress: Callable[[int, int], None] | None
             s.exec(select(Message.id).where(col(Message.outcome).in_(["held", "forged_office"]))).all()
         )
         for m in s.exec(select(Message).where(col(Message.state) != MessageState.POISON)):
-            m.state, m.outcome, m.attempts = MessageState.FETCHED, None, 0
+            # An office command mail keeps its outcome: the pipeline then records it without
+            # carrying the command out a second time.
+            m.state, m.attempts = MessageState.FETCHED, 0
+            m.outcome = COMMAND if m.outcome == COMMAND else None
     for done, row_id in enumerate(ids, 1):
         assert row_id is not None
         raw = pipeline.claim(row_id)

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from daemon.adoptions import revoke
 from daemon.config import Config
 from daemon.db import make_engine, session
 from daemon.models import Adoption, Message, Submission
-from daemon.models_scoring import SolicitationResponse
+from daemon.models_scoring import Solicitation, SolicitationResponse
 from daemon.rawstore import RawStore
 from daemon.recovery import RecoveryError, backup, reprocess
 from daemon.runtime import runtime
@@ -170,3 +171,34 @@ def test_a_rebuild_keeps_solicitation_answers_and_their_grades(
     engine.dispose()
     assert (kept.id, kept.grade, kept.deduction, kept.graded_by) == (response.id, 3, Decimal("0.5"), "cli")
     assert (sub.title, sub.status.value) == ("危化企业汛期检查", "accepted")
+
+
+def test_a_rebuild_does_not_carry_out_the_offices_mailed_commands_again(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, config: Config
+) -> None:
+    """The office mailed a 【约稿】 and a 【采用】 bulletin, then revoked the adoption by hand.
+    Rebuilding reads those mails again but carries out neither a second time: one solicitation, one
+    adoption, still revoked, nothing counted twice."""
+    dovecot.append(
+        mail("危化科", Draft("危化企业专项检查")), internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC)
+    )
+    register = "主题：汛期安全\n截止：2025-06-30\n单位：危化科\n"
+    bulletin = "市政府政务信息6月采用：\n危化企业专项检查（危化科）\n"
+    for subject, body, day in (("【约稿】汛期安全", register, 21), ("【采用】市政府政务信息", bulletin, 22)):
+        office = mail("局办公室", sender=OFFICE, subject=subject, body=body)
+        dovecot.append(office, internaldate=datetime(2025, 6, day, 1, tzinfo=UTC))
+    _poll(config)
+    engine = make_engine(config.database_url())
+    with session(engine) as s:
+        [adoption] = s.exec(select(Adoption)).all()
+        revoke(s, submission_id=adoption.submission_id, now=datetime(2025, 6, 23, tzinfo=UTC))
+    with runtime(config, clock=Clock(), offline=True, quiet=True) as rt:
+        reprocess(rt.poller.pipeline)
+    with session(engine) as s:
+        solicitations = s.exec(select(Solicitation)).all()
+        adoptions = s.exec(select(Adoption)).all()
+        outcomes = sorted(m.outcome or "" for m in s.exec(select(Message)))
+    engine.dispose()
+    assert [x.topic for x in solicitations] == ["汛期安全"]
+    assert [(a.id, a.revoked_at is not None) for a in adoptions] == [(adoption.id, True)]
+    assert outcomes == ["accepted", "command", "command"]
