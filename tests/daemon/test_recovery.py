@@ -176,29 +176,32 @@ def test_a_rebuild_keeps_solicitation_answers_and_their_grades(
 def test_a_rebuild_does_not_carry_out_the_offices_mailed_commands_again(
     tmp_path: Path, dovecot: Account, smtp: SmtpServer, config: Config
 ) -> None:
-    """The office mailed a 【约稿】 and a 【采用】 bulletin, then revoked the adoption by hand.
-    Rebuilding reads those mails again but carries out neither a second time: one solicitation, one
-    adoption, still revoked, nothing counted twice."""
-    dovecot.append(
-        mail("危化科", Draft("危化企业专项检查")), internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC)
-    )
+    """The office mailed a 【约稿】 and a 【采用】 bulletin naming two drafts, then revoked one
+    adoption by hand. Rebuilding reads those mails again but carries out neither a second time:
+    one solicitation, the same two adoptions (one still revoked), nothing counted twice."""
+    for title, day in (("危化企业专项检查", 19), ("汛期值班值守", 20)):
+        draft = Draft(title, body=[f"6月{day}日，{title}工作有序开展，全体人员在岗在位。"])
+        dovecot.append(mail("危化科", draft), internaldate=datetime(2025, 6, day, 1, tzinfo=UTC))
     register = "主题：汛期安全\n截止：2025-06-30\n单位：危化科\n"
-    bulletin = "市政府政务信息6月采用：\n危化企业专项检查（危化科）\n"
+    bulletin = "市政府政务信息6月采用：\n危化企业专项检查（危化科）\n汛期值班值守（危化科）\n"
     for subject, body, day in (("【约稿】汛期安全", register, 21), ("【采用】市政府政务信息", bulletin, 22)):
         office = mail("局办公室", sender=OFFICE, subject=subject, body=body)
         dovecot.append(office, internaldate=datetime(2025, 6, day, 1, tzinfo=UTC))
     _poll(config)
     engine = make_engine(config.database_url())
     with session(engine) as s:
-        [adoption] = s.exec(select(Adoption)).all()
-        revoke(s, submission_id=adoption.submission_id, now=datetime(2025, 6, 23, tzinfo=UTC))
+        revoked, standing = s.exec(select(Adoption).order_by(col(Adoption.id))).all()
+        revoke(s, submission_id=revoked.submission_id, now=datetime(2025, 6, 23, tzinfo=UTC))
     with runtime(config, clock=Clock(), offline=True, quiet=True) as rt:
         reprocess(rt.poller.pipeline)
     with session(engine) as s:
         solicitations = s.exec(select(Solicitation)).all()
-        adoptions = s.exec(select(Adoption)).all()
+        adoptions = s.exec(select(Adoption, Submission).where(Adoption.submission_id == Submission.id)).all()
         outcomes = sorted(m.outcome or "" for m in s.exec(select(Message)))
     engine.dispose()
     assert [x.topic for x in solicitations] == ["汛期安全"]
-    assert [(a.id, a.revoked_at is not None) for a in adoptions] == [(adoption.id, True)]
-    assert outcomes == ["accepted", "command", "command"]
+    assert sorted((a.id, sub.title, a.revoked_at is not None) for a, sub in adoptions) == [
+        (revoked.id, "危化企业专项检查", True),
+        (standing.id, "汛期值班值守", False),
+    ]
+    assert outcomes == ["accepted", "accepted", "command", "command"]
