@@ -1,6 +1,7 @@
 """The office grades solicitation responses (约稿评分) by mail, as `xinbao solicit grade` does.
 
-Subject 【约稿评分】 from a verified office address. Each line of the office's own text (above any
+Subject 【约稿评分】 from a verified office address, or a reply to the weekly reminder (which
+lists the answers still ungraded) that grades at least one answer. Each line of the office's own text (above any
 quoted mail) grades one response by its number: “#7 3分 扣0.5分 错别字2处”, “7：2分”, “回复12 评0分
 内容严重不符”; the deduction and the note are optional. Other lines (a greeting, a signature) are
 passed over. The reply says what was recorded, which lines could not be, and which responses are
@@ -21,9 +22,11 @@ from daemon.config import Config
 from daemon.models import Submission, Unit
 from daemon.models_scoring import Solicitation, SolicitationResponse
 from daemon.notice_reply import own_text
+from daemon.notices import WEEKLY_KIND
 from daemon.replies import queue_reply
 from daemon.solicitations import SolicitationError, grade
 from outbox.render import Rendered
+from outbox.table import Outbox
 from parsers.types import ParsedMessage
 from scoring.periods import day_of
 from scoring.results import format_points
@@ -93,6 +96,17 @@ def parse_grades(text: str) -> tuple[list[GradeLine], list[Unreadable]]:
         amount = Decimal(deduct["d"]) if deduct else Decimal(0)
         grades.append(GradeLine(int(found["id"]), int(score["s"]), amount, note, line))
     return grades, failed
+
+
+def is_grading(s: Session, parsed: ParsedMessage) -> bool:
+    """A 【约稿评分】 mail, or a reply to the office's weekly reminder with a grading line in it."""
+    if TAG in parsed.subject:
+        return True
+    ids = [r for r in (parsed.in_reply_to, *parsed.references) if r]
+    if not ids or not any(parse_grades(own_text(parsed.body))):
+        return False
+    reminder = select(Outbox.id).where(col(Outbox.message_id).in_(ids), Outbox.kind == WEEKLY_KIND)
+    return s.exec(reminder).first() is not None
 
 
 def handle_mail(

@@ -297,7 +297,7 @@ class Pipeline:
                 replies.answer_bulletin(s, self.config, msg, parsed, result, now=now)
             msg.state, msg.outcome = MessageState.RECORDED, COMMAND
             return msg.state
-        if grading.TAG in parsed.subject:
+        if grading.is_grading(s, parsed):
             grading.handle_mail(
                 s,
                 self.config,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +17,7 @@ from daemon.db import session
 from daemon.grading import GradeLine, Unreadable, parse_grades
 from daemon.models import Submission
 from daemon.models_scoring import SolicitationResponse
-from daemon.notice_mail import render_weekly
+from daemon.notice_mail import queue_weekly, render_weekly
 from outbox.table import Outbox
 from parsers.types import ParsedMessage
 from scoring.periods import parse_week
@@ -194,7 +195,8 @@ def test_the_weekly_reminder_lists_the_responses_still_to_grade(bureau: Bureau) 
     assert "四、待评分的约稿回复（1条）：" in text
     assert f"1．回复#{second}　综合行政执法队《执法队汛期夜查》，约稿《汛期安全》（截止6月20日）" in text
     assert (
-        f"请向本邮箱发送主题含【约稿评分】的邮件评分，每行一条，如“#{second} 3分 扣0.5分 错别字2处”。" in text
+        f"请直接回复本邮件评分（或向本邮箱发送主题含【约稿评分】的邮件），每行一条，如“#{second} 3分 扣0.5分 错别字2处”。"
+        in text
     )
     handle(bureau, f"#{second} 1分", sha="04" * 32)
     with session(bureau.engine, readonly=True) as s:
@@ -213,3 +215,24 @@ def test_a_mail_processed_late_does_not_undo_a_later_grade(bureau: Bureau) -> No
         kept = s.get(SolicitationResponse, first)
         assert kept is not None
         assert kept.grade == 3
+
+
+def test_the_office_grades_by_replying_to_the_weekly_reminder(bureau: Bureau) -> None:
+    """Friday's reminder lists both answers; the office hits reply and writes “#N 2分” above the
+    quote: that grades. A reply saying only 收到, or a grading line in reply to other mail, does not."""
+    first, second = answered(bureau)
+    with session(bureau.engine) as s:
+        queue_weekly(s, bureau.config, parse_week("2025-W26"), now=datetime(2025, 6, 27, 15, tzinfo=CST))
+        reminder = s.exec(select(Outbox).where(Outbox.kind == "weekly_shortfall")).one()
+        quote = f"\n\n------------------ 原始邮件 ------------------\n　　1．回复#{first}　危化科《危化科汛期隐患排查》\n"
+        reply = replace(
+            office_mail(f"#{second} 2分{quote}", subject=f"回复：{reminder.subject}"),
+            in_reply_to=reminder.message_id,
+        )
+        assert grading.is_grading(s, reply)
+        assert not grading.is_grading(s, replace(reply, body=f"收到，谢谢。{quote}"))
+        assert not grading.is_grading(s, replace(reply, in_reply_to="<other@pjyjj>"))
+        recorded = grading.handle_mail(
+            s, bureau.config, reply, message_row_id=None, sha="06" * 32, sent_at=NOW, now=NOW, quiet=True
+        )
+    assert [(g.response, g.score) for g in recorded] == [(second, 2)]
