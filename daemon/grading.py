@@ -103,7 +103,8 @@ def is_grading(s: Session, parsed: ParsedMessage) -> bool:
     if TAG in parsed.subject:
         return True
     ids = [r for r in (parsed.in_reply_to, *parsed.references) if r]
-    if not ids or not any(parse_grades(own_text(parsed.body))):
+    grades, failed = parse_grades(own_text(parsed.body)) if ids else ([], [])
+    if not (grades or failed):  # a line that tried to grade counts: its reply says what was wrong
         return False
     reminder = select(Outbox.id).where(col(Outbox.message_id).in_(ids), Outbox.kind == WEEKLY_KIND)
     return s.exec(reminder).first() is not None
