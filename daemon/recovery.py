@@ -228,14 +228,16 @@ def _remap(engine: Engine, refs: list[tuple[Any, int | None, str, str]], old: se
                 .order_by(col(Submission.id).desc())
             ).first()
             row = s.get(model, row_id)
-            if new is None or row is None:
+            if row is None:  # an answer merged into another one already
+                continue
+            if new is None:
                 log.warning(
                     "%s %s: its draft is gone after reprocessing; kept on the old row", model.__name__, row_id
                 )
                 continue
             if row.submission_id != new.id:
-                if isinstance(row, SolicitationResponse):
-                    _drop_relinked(s, row, new.id)
+                if isinstance(row, SolicitationResponse) and not _keeps(s, row, new.id):
+                    continue
                 row.submission_id = new.id
                 moved += 1
         s.flush()
@@ -244,16 +246,25 @@ def _remap(engine: Engine, refs: list[tuple[Any, int | None, str, str]], old: se
     return moved
 
 
-def _drop_relinked(s: Session, kept: SolicitationResponse, submission_id: int | None) -> None:
-    """Rebuilding the draft linked it to its solicitation again as a new, ungraded answer: the old
-    answer keeps its number (the office's grading mails name it) and its grade; the new one goes."""
-    again = s.exec(
+def _keeps(s: Session, answer: SolicitationResponse, submission_id: int | None) -> bool:
+    """Whether `answer` may follow its draft to `submission_id`. Rebuilding the draft linked it to
+    its solicitation again as a new, ungraded answer (and a rebuild killed halfway may have left
+    one more): of the answers the draft would then have, the graded one, else the oldest, stays,
+    with its number (the office's grading mails name it); the other goes."""
+    other = s.exec(
         select(SolicitationResponse).where(
-            SolicitationResponse.solicitation_id == kept.solicitation_id,
+            SolicitationResponse.solicitation_id == answer.solicitation_id,
             SolicitationResponse.submission_id == submission_id,
-            SolicitationResponse.id != kept.id,
+            SolicitationResponse.id != answer.id,
         )
     ).first()
-    if again is not None:
-        s.delete(again)
-        s.flush()  # before the kept row takes its draft: (solicitation, submission) is unique
+    if other is None:
+        return True
+    loser = max(answer, other, key=_graded_then_oldest)
+    s.delete(loser)
+    s.flush()  # before the kept one takes the draft: (solicitation, submission) is unique
+    return loser is not answer
+
+
+def _graded_then_oldest(answer: SolicitationResponse) -> tuple[bool, int]:
+    return (answer.grade is None, answer.id or 0)

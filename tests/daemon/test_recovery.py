@@ -205,3 +205,40 @@ def test_a_rebuild_does_not_carry_out_the_offices_mailed_commands_again(
         (standing.id, "汛期值班值守", False),
     ]
     assert outcomes == ["accepted", "accepted", "command", "command"]
+
+
+def test_a_rebuild_run_again_after_a_crash_keeps_the_graded_answer(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, config: Config
+) -> None:
+    """A rebuild was killed halfway: the draft had been rebuilt once and linked to its solicitation
+    again as a new, ungraded answer. Run again, the rebuild keeps the office's graded answer (its
+    number and grade) and drops the leftover, whichever it meets first."""
+    answer = mail("危化科", Draft("危化企业汛期检查"), subject="【约稿】汛期安全：危化企业汛期检查")
+    dovecot.append(answer, internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC))
+    with runtime(config, clock=Clock(), workers=1) as rt:
+        with session(rt.engine) as s:
+            register(s, config, Request("汛期安全", date(2025, 6, 30), ("危化科",)), created_by="cli",
+                     now=datetime(2025, 6, 2, tzinfo=UTC), notify=False)  # fmt: skip
+        rt.poller.run_pass()
+    engine = make_engine(config.database_url())
+    with session(engine) as s:
+        [graded] = s.exec(select(SolicitationResponse)).all()
+        grade(s, graded.id or 0, score=2, by="cli", now=datetime(2025, 6, 25, tzinfo=UTC))
+        # What the killed run left: a rebuilt copy of the draft and its fresh, ungraded answer.
+        original = s.get(Submission, graded.submission_id)
+        assert original is not None
+        copy = Submission.model_validate(original.model_dump(exclude={"id"}))
+        s.add(copy)
+        s.flush()
+        now = datetime(2025, 6, 26, tzinfo=UTC)
+        s.add(
+            SolicitationResponse(
+                solicitation_id=graded.solicitation_id, submission_id=copy.id, created_at=now
+            )
+        )
+    with runtime(config, clock=Clock(), offline=True, quiet=True) as rt:
+        reprocess(rt.poller.pipeline)
+    with session(engine) as s:
+        kept = s.exec(select(SolicitationResponse)).all()
+    engine.dispose()
+    assert [(r.id, r.grade) for r in kept] == [(graded.id, 2)]
