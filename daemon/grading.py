@@ -11,7 +11,6 @@ still ungraded, so a mail without any grading line asks for that list.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,8 +35,10 @@ FORMAT = "每行一条，如“#7 3分 扣0.5分 错别字2处”（回复编号
 # At most this many ungraded responses are listed in a reply; the rest are counted.
 LISTED = 50
 
-# After NFKC (full-width digits, ＃ and ： become ASCII): an optional list number (“1.”), then
-# 回复/编号, “#”, the response number and a separator. A line not shaped so is not a grading line.
+# Full-width ASCII (“＃７：２分”) and the ideographic space read as their ASCII selves.
+_HALF_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# An optional list number (“1.”), then 回复/编号, “#”, the response number and a separator. A line
+# not shaped so is not a grading line.
 _LINE = re.compile(
     r"^\s*(?:\d+[.)、]\s*)?(?:回复|编号)?\s*#?\s*(?P<id>\d+)\s*号?\s*(?:[:,、;]|\s)\s*(?P<rest>.*)$"
 )
@@ -72,30 +73,33 @@ def parse_grades(text: str) -> tuple[list[GradeLine], list[Unreadable]]:
     grades: list[GradeLine] = []
     failed: list[Unreadable] = []
     for raw in text.splitlines():
-        line = unicodedata.normalize("NFKC", raw).strip()
-        found = _LINE.match(line)
+        line = raw.strip()
+        # Read with full-width digits and signs as ASCII (one character for one, so positions
+        # hold); the note keeps what the office wrote.
+        found = _LINE.match(line.translate(_HALF_WIDTH))
         if found is None:
             continue
-        rest = found["rest"]
+        rest, note = found["rest"], line[found.start("rest") :]
         deduct = _DEDUCT.search(rest)
         if deduct is not None:
-            rest = rest[: deduct.start()] + " " + rest[deduct.end() :]
-        rest = rest.strip()
-        score = _SCORE.search(rest)
-        if score is not None:
-            rest = rest[: score.start()] + " " + rest[score.end() :]
-        elif (score := _BARE.match(rest)) is not None:
-            rest = rest[score.end() :]
-        else:
+            rest, note = _blank(rest, deduct.span()), _blank(note, deduct.span())
+        score = _SCORE.search(rest) or _BARE.match(rest, len(rest) - len(rest.lstrip()))
+        if score is None:
             failed.append(Unreadable(line, "没有写明评分"))
             continue
         if "." in score["s"] or int(score["s"]) > 3:
             failed.append(Unreadable(line, f"评分应为0、1、2、3分之一，写的是{score['s']}分"))
             continue
-        note = _NOTE_LABEL.sub("", rest.strip(_EDGES)).strip(_EDGES)
+        note = _blank(note, score.span())
+        note = _NOTE_LABEL.sub("", " ".join(note.split()).strip(_EDGES)).strip(_EDGES)
         amount = Decimal(deduct["d"]) if deduct else Decimal(0)
         grades.append(GradeLine(int(found["id"]), int(score["s"]), amount, note, line))
     return grades, failed
+
+
+def _blank(text: str, span: tuple[int, int]) -> str:
+    start, end = span
+    return text[:start] + " " * (end - start) + text[end:]
 
 
 def is_grading(s: Session, parsed: ParsedMessage) -> bool:

@@ -9,6 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -236,3 +238,44 @@ def test_the_office_grades_by_replying_to_the_weekly_reminder(bureau: Bureau) ->
             s, bureau.config, reply, message_row_id=None, sha="06" * 32, sent_at=NOW, now=NOW, quiet=True
         )
     assert [(g.response, g.score) for g in recorded] == [(second, 2)]
+
+
+_FULL_WIDTH = str.maketrans("0123456789#:", "０１２３４５６７８９＃：")
+# Notes as offices write them, without the digits and words a grade is read from.
+_NOTES = st.text(alphabet="错别字处内容较好标题不准确格式规范语句通顺，", max_size=12)
+
+
+@given(
+    response=st.integers(min_value=1, max_value=99_999),
+    score=st.integers(min_value=0, max_value=3),
+    deduct=st.sampled_from(["0", "0.5", "1", "1.25", "2"]),
+    note=_NOTES,
+    style=st.sampled_from(
+        [
+            "#{r} {s}分 扣{d}分 {n}",
+            "{r}：{s}分，扣{d}分，{n}",
+            "回复{r} 评{s}分 扣{d}分（{n}）",
+            "编号{r}、得{s}分 扣{d} 说明：{n}",
+        ]
+    ),
+    wide=st.booleans(),
+)
+def test_every_way_of_writing_a_grade_reads_back_the_same(
+    response: int, score: int, deduct: str, note: str, style: str, wide: bool
+) -> None:
+    """Whatever the style, full-width or not, a grading line gives back its number, grade,
+    deduction and note, and nothing else."""
+    line = style.format(r=response, s=score, d=deduct, n=note)
+    grades, failed = parse_grades(line.translate(_FULL_WIDTH) if wide else line)
+    assert failed == []
+    [g] = grades
+    assert (g.response, g.score, g.deduct) == (response, score, Decimal(deduct))
+    assert g.note == note.strip("，")
+
+
+@given(st.text(max_size=200))
+def test_any_text_reads_without_raising(text: str) -> None:
+    """Whatever the office's mail holds, reading it gives grades and reported lines, never an error."""
+    grades, failed = parse_grades(text)
+    assert all(0 <= g.score <= 3 and g.deduct >= 0 for g in grades)
+    assert all(f.reason for f in failed)
