@@ -5,6 +5,7 @@ and a `fetched` row; here the stored bytes are parsed and, in ONE transaction, t
 submissions, problems and outbox rows and moves the row to `recorded`, `rejected` or `ignored`.
 The server is told only afterwards (daemon.poller). Attempts are counted before the work, so a
 message that crashes the process is marked `poison` after `max_attempts`, never retried forever.
+Mail from the office's own address goes to daemon.office_mail (commands, never a receipt).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from daemon import bulletin, columns_io, grading, ledger, notice_reply, replies, scoring_io, solicitations
+from daemon import columns_io, ledger, notice_reply, office_mail, replies, scoring_io, solicitations
 from daemon.config import Config
 from daemon.db import session
 from daemon.failpoints import failpoint
@@ -40,10 +41,6 @@ from parsers.types import Code, Draft, ParsedMessage, Problem, problem
 log = logging.getLogger(__name__)
 
 RESUBMISSION_WINDOW = timedelta(days=7)
-# The subject tag of an office adoption bulletin (issue 4): the titles adopted, one per line.
-BULLETIN_TAG = "【采用】"
-# The outcome of an office mail whose command was carried out; kept on the row when it is read again.
-COMMAND = "command"
 _HELD = "的身份未能通过邮件服务商验证，可能是他人冒用该邮箱，稿件暂不计数，待局办公室核实"
 # Run for every message, so built once (see daemon.ledger): the same bytes recorded before, and an
 # author's person row.
@@ -207,7 +204,7 @@ class Pipeline:
             msg.state, msg.outcome = MessageState.IGNORED, "seen"
             return msg.state
         if self._office(parsed.from_addr) and self.directory.publicist(parsed.from_addr) is None:
-            return self._from_office(s, msg, parsed, verdict, now)
+            return office_mail.handle(s, self.config, msg, parsed, verdict, now=now, quiet=self.quiet)
         held = self._held(parsed, verdict)
         # A publicist asking "明细" in reply to the notice gets the unit's lines, nothing else.
         if (
@@ -267,57 +264,6 @@ class Pipeline:
             and self.config.verify.require_verified_publicists
             and self.directory.publicist(parsed.from_addr) is not None
         )
-
-    def _from_office(
-        self, s: Session, msg: Message, parsed: ParsedMessage, verdict: Verdict | None, now: datetime
-    ) -> MessageState:
-        """Mail from an office address: commands only when the From is proven; never a receipt."""
-        if verdict is not None and not verdict.verified:
-            log.warning("mail claiming office address %s not verified (%s)", parsed.from_addr, verdict.reason)
-            msg.state, msg.outcome = MessageState.IGNORED, "forged_office"
-            if not self.quiet:
-                replies.alert_forged_office(s, self.config, msg, verdict.reason, now=now)
-            return msg.state
-        if msg.outcome == COMMAND:
-            # Carried out when the mail first came; `xinbao reprocess` reads it again, and what the
-            # office did since (a revoked adoption, a regraded answer) must stand.
-            msg.state = MessageState.RECORDED
-            return msg.state
-        if BULLETIN_TAG in parsed.subject:
-            result = bulletin.handle_bulletin(
-                s,
-                self.config,
-                parsed.body.splitlines(),
-                now=now,
-                subject=parsed.subject,
-                adopted_at=msg.internaldate,
-                sender=parsed.from_addr,
-            )
-            if not self.quiet:
-                replies.answer_bulletin(s, self.config, msg, parsed, result, now=now)
-            msg.state, msg.outcome = MessageState.RECORDED, COMMAND
-            return msg.state
-        if grading.is_grading(s, parsed):
-            grading.handle_mail(
-                s,
-                self.config,
-                parsed,
-                message_row_id=msg.id,
-                sha=msg.sha256,
-                sent_at=msg.internaldate,
-                now=now,
-                quiet=self.quiet,
-            )
-            msg.state, msg.outcome = MessageState.RECORDED, COMMAND
-            return msg.state
-        if solicitations.TAG in parsed.subject:
-            solicitations.handle_mail(
-                s, self.config, parsed, message_row_id=msg.id, sha=msg.sha256, now=now, quiet=self.quiet
-            )
-            msg.state, msg.outcome = MessageState.RECORDED, COMMAND
-            return msg.state
-        msg.state, msg.outcome = MessageState.IGNORED, "office"
-        return msg.state
 
     def _decide(
         self, s: Session, parsed: ParsedMessage, draft: Draft, received: datetime, *, held: bool = False

@@ -39,7 +39,8 @@ from daemon.models import (
     SubmissionStatus,
 )
 from daemon.models_scoring import Entry, SolicitationResponse
-from daemon.pipeline import COMMAND, Pipeline
+from daemon.office_mail import COMMAND
+from daemon.pipeline import Pipeline
 from daemon.rawstore import RawStore
 from parsers.authresults import Verdict
 
