@@ -134,6 +134,7 @@ def handle_mail(
     grades, failed = parse_grades(own_text(parsed.body))
     done: list[str] = []
     recorded: list[GradeLine] = []
+    changed: set[str] = set()  # the months (of the deadlines) whose scores the mail changed
     for g in grades:
         response = s.get(SolicitationResponse, g.response)
         if response is None:
@@ -157,6 +158,9 @@ def handle_mail(
             failed.append(Unreadable(g.line, str(exc)))
             continue
         recorded.append(g)
+        solicitation = s.get(Solicitation, response.solicitation_id)
+        if solicitation is not None and before != (g.score, g.deduct):
+            changed.add(f"{solicitation.deadline.year}-{solicitation.deadline.month:02d}")
         said = f"评{g.score}分" + (f"，扣{format_points(g.deduct)}分" if g.deduct else "")
         if g.note:
             said += f"（{g.note}）"
@@ -172,6 +176,12 @@ def handle_mail(
         lines.append("未能登记的行（请改正后重新发送这几行）：")
         lines += [f"  “{f.line}”：{f.reason}" for f in failed]
     lines += _ungraded(s)
+    lines += [
+        f"注意：{int(label[:4])}年{int(label[5:])}月的通报已经发出，本次评分改变了该月得分；"
+        f"如需更正，请运行 xinbao notice monthly --month {label} --correct --send。"
+        for label in sorted(changed)
+        if _notice_sent(s, label)
+    ]
     lines.append(f"评分格式：{FORMAT}。")
     reply = Rendered(f"回复：{parsed.subject}", "\n".join(lines) + "\n", None)
     key = f"grading_reply|{sha[:16]}|{parsed.from_addr}"
@@ -208,6 +218,15 @@ def ungraded(s: Session) -> list[Ungraded]:
         )
         for r, sub, sol in rows
     ]
+
+
+def _notice_sent(s: Session, label: str) -> bool:
+    """Whether the notice of month `label` (2025-06), or a correction of it, has been queued."""
+    sent = select(Outbox.id).where(
+        col(Outbox.key).startswith(f"notice|{label}|")
+        | col(Outbox.key).startswith(f"notice_correction|{label}#")
+    )
+    return s.exec(sent).first() is not None
 
 
 def _ungraded(s: Session) -> list[str]:

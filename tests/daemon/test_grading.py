@@ -279,3 +279,21 @@ def test_any_text_reads_without_raising(text: str) -> None:
     grades, failed = parse_grades(text)
     assert all(0 <= g.score <= 3 and g.deduct >= 0 for g in grades)
     assert all(f.reason for f in failed)
+
+
+def test_grading_a_month_already_announced_says_how_to_correct_its_notice(bureau: Bureau) -> None:
+    """June's notice went out on 1 July; grading a June answer afterwards changes June's scores,
+    so the reply says how to send the correction. Before the notice, it says nothing of the kind."""
+    first, second = answered(bureau)
+    _, before = handle(bureau, f"#{first} 2分", sha="07" * 32)
+    assert "通报已经发出" not in before
+    with session(bureau.engine) as s:
+        s.add(Outbox(key="notice|2025-06|office@pjyjj.example.cn", kind="notice", recipient="office@pjyjj.example.cn",
+                     message_id="<n1@pjyjj>", subject="通报", raw=b"", created_at=NOW))  # fmt: skip
+    _, after = handle(bureau, f"#{second} 3分\n#{first} 2分", sha="08" * 32)
+    assert (
+        "注意：2025年6月的通报已经发出，本次评分改变了该月得分；"
+        "如需更正，请运行 xinbao notice monthly --month 2025-06 --correct --send。"
+    ) in after
+    _, unchanged = handle(bureau, f"#{first} 2分", sha="09" * 32)
+    assert "通报已经发出" not in unchanged
