@@ -1,8 +1,9 @@
-"""Solicitations (约稿, 三(二)1): `solicit add|list|grade`; office mail with 【约稿】 registers too."""
+"""Solicitations (约稿, 三(二)1): `solicit add|list|grade`; office mail with 【约稿】 registers, 【约稿评分】 grades."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -56,6 +57,7 @@ def solicit_list(
     from daemon.db import session
     from daemon.models import Submission, Unit
     from daemon.models_scoring import Solicitation, SolicitationResponse
+    from scoring.periods import day_of
     from scoring.results import points_json
 
     with database(ctx) as (_, engine), session(engine, readonly=True) as s:
@@ -79,6 +81,8 @@ def solicit_list(
                         "grade": r.grade,
                         "deduction": points_json(r.deduction),
                         "note": r.note,
+                        "graded_by": r.graded_by or None,
+                        "graded_at": r.graded_at.isoformat() if r.graded_at else None,
                     }
                 )
             rows.append(
@@ -99,6 +103,10 @@ def solicit_list(
         typer.echo(f"#{row['id']} 《{row['topic']}》 截止{row['deadline']} 约稿单位：{units_text}")
         for resp in row["responses"]:
             graded = "未评分" if resp["grade"] is None else f"评{resp['grade']}分，扣{resp['deduction']}分"
+            if resp["graded_at"]:
+                when = day_of(datetime.fromisoformat(resp["graded_at"]))
+                by = "命令行" if resp["graded_by"] == "cli" else resp["graded_by"]
+                graded += f"（{by}，{when.month}月{when.day}日）"
             typer.echo(
                 f"  回复 #{resp['id']} 稿件 #{resp['submission_id']} {resp['unit']}《{resp['title']}》 {graded}"
             )

@@ -147,6 +147,12 @@ def test_grades_by_mail_count_in_the_scores_and_the_office_is_told(bureau: Burea
             Decimal("0.5"),
             "office@pjyjj.example.cn",
         )
+    listed = bureau.ok("solicit", "list")
+    assert f"回复 #{first} 稿件" in listed
+    assert "评3分，扣0.5分（office@pjyjj.example.cn，6月23日）" in listed
+    [sol] = bureau.json("solicit", "list", "--json")
+    assert sol["responses"][0]["graded_by"] == "office@pjyjj.example.cn"
+    assert sol["responses"][1]["graded_at"] is None
     scores = bureau.json("scores", "--month", "2025-06")
     points = {
         u["unit"]: [x["points"] for x in u["lines"] if x["rule"] == "solicitation"] for u in scores["units"]

@@ -109,7 +109,7 @@ def test_graded_late_and_missing_responses_in_the_scores(bureau: Bureau) -> None
     out = bureau.run("solicit", "grade", str(response_id), "--score", "5")
     assert out.exit_code == 1
     bureau.ok("solicit", "grade", str(response_id), "--score", "3", "--deduct", "0.5", "--note", "错别字2处")
-    assert "评3分，扣0.5分" in bureau.ok("solicit", "list")
+    assert "评3分，扣0.5分（命令行，" in bureau.ok("solicit", "list")
     scores = bureau.json("scores", "--month", "2025-06")
     lines = {
         u["unit"]: [(line["points"], line["note"]) for line in u["lines"] if line["rule"] == "solicitation"]
