@@ -4,7 +4,8 @@ The office registers one with `xinbao solicit add` or by mail from a verified of
 subject 【约稿】, body lines “主题：…”, “截止：2025-07-10”, “单位：危化科、盘山县应急管理局” (no 单位
 line: every unit). Each target unit's publicists get a notice (outbox key
 `solicitation|<id>|<address>`). A draft answers a solicitation when its mail's subject carries
-【约稿】 and the topic, or when the mail replies in the thread of that notice. Scoring: rule
+【约稿】 and the topic, or when the mail replies in the thread of that notice; a draft corrected
+after its rejection answers what the rejected one answered. Scoring: rule
 `solicitation` (scoring/rules/solicitation.py).
 """
 
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from daemon import ledger
 from daemon.config import Config
-from daemon.models import Submission, SubmissionStatus, Unit
+from daemon.models import Message, Submission, SubmissionStatus, Unit
 from daemon.models_scoring import Solicitation, SolicitationResponse
 from daemon.replies import office_message, queue_reply
 from outbox.render import Rendered
@@ -139,7 +140,7 @@ def link_responses(s: Session, parsed: ParsedMessage, subs: Sequence[Submission]
     accepted = [x for x in subs if x.status == SubmissionStatus.ACCEPTED and x.id is not None]
     if not accepted:
         return 0
-    sol = _answered(s, parsed)
+    sol = _answered(s, parsed) or _answered_before(s, accepted)
     if sol is None or sol.id is None:
         return 0
     made = 0
@@ -169,9 +170,26 @@ def _answered(s: Session, parsed: ParsedMessage) -> Solicitation | None:
             found = s.get(Solicitation, int(key.split("|")[1]))
             if found is not None:
                 return found
-    if TAG not in parsed.subject:
+    return _by_subject(s, parsed.subject)
+
+
+def _answered_before(s: Session, subs: Sequence[Submission]) -> Solicitation | None:
+    """A corrected draft, sent in reply to its rejection (“回复：【需修改】…”), answers what the
+    draft it replaces answered by its subject."""
+    for sub in subs:
+        replaced = s.get(Submission, sub.replaces_id) if sub.replaces_id is not None else None
+        first = s.get(Message, replaced.message_row_id) if replaced is not None else None
+        found = _by_subject(s, first.subject or "") if first is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def _by_subject(s: Session, subject: str) -> Solicitation | None:
+    """The solicitation a subject names: 【约稿】 and then its topic (the latest deadline first)."""
+    if TAG not in subject:
         return None
-    rest = parsed.subject.split(TAG, 1)[1]
+    rest = subject.split(TAG, 1)[1]
     candidates = s.exec(select(Solicitation).order_by(col(Solicitation.deadline).desc())).all()
     return next((x for x in candidates if x.topic and x.topic in rest), None)
 

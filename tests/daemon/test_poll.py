@@ -387,3 +387,44 @@ def test_the_office_commissions_then_grades_a_solicitation_by_mail(
         "危化科《危化企业汛期专项检查》，约稿《汛期安全》（截止6月30日）：评3分，扣0.5分" in t for t in texts
     )
     assert any("冒用办公室邮箱" in t for t in texts)
+
+
+@pytest.mark.usefixtures("env")
+def test_a_corrected_answer_to_a_solicitation_still_answers_it(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
+) -> None:
+    """王强 answers 【约稿】汛期安全 but forgets 复审人; he replies to the rejection with the fixed
+    draft (subject “回复：【需修改】…”, no 【约稿】 in it): the fixed draft is the unit's answer."""
+    register = "主题：汛期安全\n截止：2025-06-30\n单位：危化科\n"
+    dovecot.append(mail("局办公室", sender=OFFICE, subject="【约稿】汛期安全", body=register))
+    unsigned = Draft("汛期值班工作部署", signoff=("撰稿人：危化科 王强", "初审人：刘洋"))
+    dovecot.append(
+        mail("危化科", unsigned, subject="【约稿】汛期安全：汛期值班工作部署", message_id="<a1@163.com>")
+    )
+    clock = Clock()
+    with bureau(tmp_path, dovecot, smtp, imap163, clock, ledger) as rt:
+        rt.poller.run_pass()
+        [rejection] = [r for r in smtp.received if "缺少复审人" in text_of(r.raw)]
+        head = parsed_mail(rejection.raw)
+        fixed = Draft(
+            "汛期值班工作部署（修改）", body=["汛期值班工作部署已经全面完成。", "严格落实24小时值班制度。"]
+        )
+        dovecot.append(
+            mail(
+                "危化科",
+                fixed,
+                subject=f"回复：{head['Subject']}",
+                in_reply_to=head["Message-ID"],
+                message_id="<a2@163.com>",
+            )
+        )
+        clock.advance(hours=1)
+        rt.poller.run_pass()
+        subs = _subs(rt)
+        with session(rt.engine) as s:
+            answers = [r.submission_id for r in s.exec(select(SolicitationResponse))]
+    assert [(x.title, x.status) for x in subs] == [
+        ("汛期值班工作部署", SubmissionStatus.REPLACED),
+        ("汛期值班工作部署（修改）", SubmissionStatus.ACCEPTED),
+    ]
+    assert answers == [subs[1].id]
