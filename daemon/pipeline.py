@@ -277,13 +277,18 @@ class Pipeline:
             if a.unit and unit is None:
                 problems.append(problem(Code.UNKNOWN_UNIT, source=draft.source, name=a.unit))
             authors.append((a.name, a.unit or "", unit))
+        # A correction sent in reply to its rejection (“回复：【需修改】…”) keeps the subject tags
+        # of the draft it corrects.
+        earlier = replies.rejected_in_thread(s, parsed, sender_unit) if sender_unit is not None else None
+        first = s.get(Message, earlier.message_row_id) if earlier is not None else None
+        tagged = f"{parsed.subject} {first.subject or ''}" if first is not None else parsed.subject
         # Subject tags of the annual articles (【调研】, 【经验】) and their length, from the profile.
         articles = scoring_io.articles(self.config, received, sender_unit.group if sender_unit else "")
-        article = next((a for a in articles if f"【{a.tag}】" in parsed.subject), None)
+        article = next((a for a in articles if f"【{a.tag}】" in tagged), None)
         # A column (栏目) by 【栏目名】 or a “栏目：” line; it takes the place of an article tag.
         columns = columns_io.columns_at(self.config, received, sender_unit.group if sender_unit else "")
         column, column_problem = columns_io.file_under(
-            columns, subject=parsed.subject, body=draft.body, source=draft.source
+            columns, subject=tagged, body=draft.body, source=draft.source
         )
         if column is not None or column_problem is not None:
             article = None
@@ -311,7 +316,7 @@ class Pipeline:
             status = SubmissionStatus.ACCEPTED
         replaces = None
         if status == SubmissionStatus.ACCEPTED and unit is not None:
-            replaces = replies.rejected_in_thread(s, parsed, unit) or ledger.find_rejected_to_replace(
+            replaces = earlier or ledger.find_rejected_to_replace(
                 s, unit.id, draft.title, received - RESUBMISSION_WINDOW
             )
         return DraftDecision(

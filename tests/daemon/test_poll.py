@@ -428,3 +428,37 @@ def test_a_corrected_answer_to_a_solicitation_still_answers_it(
         ("汛期值班工作部署（修改）", SubmissionStatus.ACCEPTED),
     ]
     assert answers == [subs[1].id]
+
+
+@pytest.mark.usefixtures("env")
+def test_a_corrected_research_article_stays_a_research_article(
+    tmp_path: Path, dovecot: Account, smtp: SmtpServer, imap163: Imap163Proxy, ledger: str
+) -> None:
+    """危化科's 【调研】 article of 2,000+ characters lacks 复审人; the fixed article comes back in
+    reply to the rejection (subject “回复：【需修改】…”, no 【调研】): it counts as the year's research
+    article, not as an ordinary draft."""
+    body = [
+        f"第{i}部分：汛期值班值守工作调研，围绕隐患排查、物资储备、预案演练和信息报送逐项分析。" * 5
+        for i in range(12)
+    ]
+    unsigned = Draft("关于汛期值班值守工作的调研", body=body, signoff=("撰稿人：危化科 王强", "初审人：刘洋"))
+    dovecot.append(
+        mail("危化科", unsigned, subject="【调研】关于汛期值班值守工作的调研", message_id="<r1@163.com>")
+    )
+    clock = Clock()
+    with bureau(tmp_path, dovecot, smtp, imap163, clock, ledger) as rt:
+        rt.poller.run_pass()
+        [rejection] = smtp.received
+        assert "缺少复审人" in text_of(rejection.raw)
+        assert "不足" not in text_of(rejection.raw)
+        head = parsed_mail(rejection.raw)
+        fixed = Draft("关于汛期值班值守工作的调研", body=body)
+        reply = mail("危化科", fixed, subject=f"回复：{head['Subject']}", in_reply_to=head["Message-ID"])
+        dovecot.append(reply)
+        clock.advance(hours=1)
+        rt.poller.run_pass()
+        subs = _subs(rt)
+    assert [(x.status, x.category) for x in subs] == [
+        (SubmissionStatus.REPLACED, "research"),
+        (SubmissionStatus.ACCEPTED, "research"),
+    ]
