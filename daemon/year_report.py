@@ -126,10 +126,11 @@ def export_xlsx(figures: YearFigures, path: Path) -> None:
     # XlsxWriter loads here: `report year` without --out needs none of it.
     from xlsxwriter import Workbook
 
-    # Unit and person names are text, never formulas or links. Built in memory, then written: a
-    # bad --out fails with the usual OSError.
+    from outbox.workbook import WORKBOOK_OPTIONS
+
+    # Built in memory, then written: a bad --out fails with the usual OSError.
     out = io.BytesIO()
-    book = Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    book = Workbook(out, WORKBOOK_OPTIONS)
     bold = book.add_format({"bold": True})
     sheets = (
         ("年度情况", ["单位", *figures.columns], [[r[0], *map(_number, r[1:])] for r in figures.rows]),

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from outbox.notice import Notice
+from outbox.workbook import WORKBOOK_OPTIONS
 from scoring.engine import collector_paused
 from scoring.results import format_points, points_json
 
@@ -34,10 +35,6 @@ _RULES = {
     "quota:month": "每月报送任务",
     "history": "历史数据",
 }
-# Cell text is text: a draft's title starting with "=" or "http://" stays what the unit wrote,
-# neither a formula nor a link. XlsxWriter stamps the zip entries 1980-01-01 in memory, and
-# docProps with `created` (the issue day's 09:00), so the same notice gives the same bytes.
-_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
 
 
 def notice_xlsx(notice: Notice) -> bytes:
@@ -47,12 +44,13 @@ def notice_xlsx(notice: Notice) -> bytes:
 
     out = io.BytesIO()
     with collector_paused():
-        wb = Workbook(out, _OPTIONS)
+        wb = Workbook(out, WORKBOOK_OPTIONS)
         styles = _Styles(wb)
         _table(wb.add_worksheet(TABLE), notice, styles)
         _details(wb.add_worksheet(DETAILS), notice, styles)
         _adopted(wb.add_worksheet(ADOPTED), notice, styles)
         _about(wb.add_worksheet(ABOUT), notice)
+        # `created` is the issue day's 09:00, not now: the same notice gives the same bytes.
         wb.set_properties({"author": notice.office, "title": notice.subject, "created": notice.file_time})
         wb.close()
     return out.getvalue()

@@ -58,21 +58,18 @@ def clock() -> datetime:
 
 @contextmanager
 def short_lived() -> Iterator[None]:
-    """No cyclic garbage collection while a one-shot command runs (scores, notices, reports).
+    """scoring.engine.collector_paused for a whole one-shot command (scores, notices, reports),
+    freezing at the end what is still alive.
 
     Such a command loads the database stack and builds a province's records, lines and documents
-    in a second or two, and none of it forms garbage cycles: reference counting frees it. The
-    collector, left on, walks those objects again and again for nothing. At the end what is
-    still alive is frozen (gc.freeze) before collection resumes, so the first collection after
-    it, and the one at interpreter exit, do not walk it either: at province scale collecting and
-    exiting took ~7% of the instructions of `notice monthly`, now under 0.5%. The daemon
-    (`xinbao run`) never comes here and keeps collecting.
+    in a second or two, none of it in garbage cycles. Frozen (gc.freeze), what survives is not
+    walked by the first collection after the command nor by the one at interpreter exit either:
+    at province scale collecting and exiting took ~7% of the instructions of `notice monthly`,
+    now under 0.5%. The daemon (`xinbao run`) never comes here and keeps collecting.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    from scoring.engine import collector_paused
+
+    with collector_paused():
         yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
+    if gc.isenabled():
+        gc.freeze()
