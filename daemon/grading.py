@@ -222,11 +222,9 @@ def ungraded(s: Session) -> list[Ungraded]:
 
 def _notice_sent(s: Session, label: str) -> bool:
     """Whether the notice of month `label` (2025-06), or a correction of it, has been queued."""
-    sent = select(Outbox.id).where(
-        col(Outbox.key).startswith(f"notice|{label}|")
-        | col(Outbox.key).startswith(f"notice_correction|{label}#")
-    )
-    return s.exec(sent).first() is not None
+    from daemon.notice_mail import of_notice  # the notice machinery: only when grading
+
+    return s.exec(select(Outbox.id).where(of_notice(label))).first() is not None
 
 
 def _ungraded(s: Session) -> list[str]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any, Literal, cast
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from daemon import records_io, scoring_io
@@ -137,14 +138,16 @@ def _cn_month(month: Period) -> str:
 _CORRECTION = re.compile(r"^notice_correction\|(?P<month>\d{4}-\d{2})#(?P<n>\d+)\|")
 
 
+def of_notice(month: str) -> sa.ColumnElement[bool]:
+    """Outbox rows of `month`'s notice (2025-06) and of its corrections, by their keys."""
+    return col(Outbox.key).startswith(f"notice|{month}|") | col(Outbox.key).startswith(
+        f"notice_correction|{month}#"
+    )
+
+
 def last_notice(s: Session, month: str) -> tuple[Snapshot, int] | None:
     """What the latest notice of `month` announced (read from its .xlsx) and its correction number."""
-    rows = s.exec(
-        select(Outbox).where(
-            (col(Outbox.key).startswith(f"notice|{month}|"))
-            | (col(Outbox.key).startswith(f"notice_correction|{month}#"))
-        )
-    ).all()
+    rows = s.exec(select(Outbox).where(of_notice(month))).all()
     if not rows:
         return None
 
