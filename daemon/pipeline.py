@@ -218,7 +218,11 @@ class Pipeline:
         # Deciding reads only, and nothing it reads is pending in this session (the drafts are
         # inserted after): the headers set above go out with the state, in one UPDATE.
         with s.no_autoflush:
-            decisions = [self._decide(s, parsed, d, msg.internaldate, held=held) for d in parsed.drafts]
+            earlier, subject = self._corrects(s, parsed)
+            decisions = [
+                self._decide(s, parsed, d, msg.internaldate, earlier, subject, held=held)
+                for d in parsed.drafts
+            ]
         sources = {d.source for d in parsed.drafts}
         general = [p for p in parsed.problems if p.source not in sources]
         publicist = None if held else self.directory.publicist(parsed.from_addr)
@@ -240,7 +244,7 @@ class Pipeline:
         )
         subs = [self._insert(s, msg, parsed, d, now) for d in decisions]
         # A draft answering a solicitation (约稿): 【约稿】+topic in the subject, or a reply to its notice.
-        solicitations.link_responses(s, parsed, subs, now=now)
+        solicitations.link_responses(s, parsed, subs, now=now, subject=subject)
         for p in general:
             s.add(ProblemRecord(message_row_id=msg.id, code=p.code.value, message=p.message, source=p.source))
         s.flush()
@@ -265,8 +269,26 @@ class Pipeline:
             and self.directory.publicist(parsed.from_addr) is not None
         )
 
+    def _corrects(self, s: Session, parsed: ParsedMessage) -> tuple[Submission | None, str]:
+        """The rejected draft this mail corrects in reply to its rejection (“回复：【需修改】…”), if
+        any, and the subject to read tags (【调研】, a column, 【约稿】) from: the mail's own, followed
+        by that of the mail it corrects, whose tags the reply's subject no longer carries."""
+        publicist = self.directory.publicist(parsed.from_addr)
+        unit = ledger.active_units(s).find(publicist.unit) if publicist else None
+        earlier = replies.rejected_in_thread(s, parsed, unit) if unit is not None else None
+        first = s.get(Message, earlier.message_row_id) if earlier is not None else None
+        return earlier, f"{parsed.subject} {first.subject or ''}" if first is not None else parsed.subject
+
     def _decide(
-        self, s: Session, parsed: ParsedMessage, draft: Draft, received: datetime, *, held: bool = False
+        self,
+        s: Session,
+        parsed: ParsedMessage,
+        draft: Draft,
+        received: datetime,
+        earlier: Submission | None,
+        subject: str,
+        *,
+        held: bool = False,
     ) -> DraftDecision:
         problems = [p for p in parsed.problems if p.source == draft.source]
         publicist = self.directory.publicist(parsed.from_addr)
@@ -277,18 +299,13 @@ class Pipeline:
             if a.unit and unit is None:
                 problems.append(problem(Code.UNKNOWN_UNIT, source=draft.source, name=a.unit))
             authors.append((a.name, a.unit or "", unit))
-        # A correction sent in reply to its rejection (“回复：【需修改】…”) keeps the subject tags
-        # of the draft it corrects.
-        earlier = replies.rejected_in_thread(s, parsed, sender_unit) if sender_unit is not None else None
-        first = s.get(Message, earlier.message_row_id) if earlier is not None else None
-        tagged = f"{parsed.subject} {first.subject or ''}" if first is not None else parsed.subject
         # Subject tags of the annual articles (【调研】, 【经验】) and their length, from the profile.
         articles = scoring_io.articles(self.config, received, sender_unit.group if sender_unit else "")
-        article = next((a for a in articles if f"【{a.tag}】" in tagged), None)
+        article = next((a for a in articles if f"【{a.tag}】" in subject), None)
         # A column (栏目) by 【栏目名】 or a “栏目：” line; it takes the place of an article tag.
         columns = columns_io.columns_at(self.config, received, sender_unit.group if sender_unit else "")
         column, column_problem = columns_io.file_under(
-            columns, subject=tagged, body=draft.body, source=draft.source
+            columns, subject=subject, body=draft.body, source=draft.source
         )
         if column is not None or column_problem is not None:
             article = None

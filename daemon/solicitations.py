@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from daemon import ledger
 from daemon.config import Config
-from daemon.models import Message, Submission, SubmissionStatus, Unit
+from daemon.models import Submission, SubmissionStatus, Unit
 from daemon.models_scoring import Solicitation, SolicitationResponse
 from daemon.replies import office_message, queue_reply
 from outbox.render import Rendered
@@ -135,12 +135,22 @@ def notify_units(s: Session, config: Config, sol: Solicitation, *, now: datetime
     return queued
 
 
-def link_responses(s: Session, parsed: ParsedMessage, subs: Sequence[Submission], *, now: datetime) -> int:
-    """Link the accepted drafts of a mail to the solicitation it answers; returns links made."""
+def link_responses(
+    s: Session,
+    parsed: ParsedMessage,
+    subs: Sequence[Submission],
+    *,
+    now: datetime,
+    subject: str | None = None,
+) -> int:
+    """Link the accepted drafts of a mail to the solicitation it answers; returns links made.
+
+    `subject`: the one to read 【约稿】 from, when not the mail's own (a correction sent in reply
+    to its rejection is read with the subject of the draft it corrects, see daemon.pipeline)."""
     accepted = [x for x in subs if x.status == SubmissionStatus.ACCEPTED and x.id is not None]
     if not accepted:
         return 0
-    sol = _answered(s, parsed) or _answered_before(s, accepted)
+    sol = _answered(s, parsed, parsed.subject if subject is None else subject)
     if sol is None or sol.id is None:
         return 0
     made = 0
@@ -160,7 +170,7 @@ def link_responses(s: Session, parsed: ParsedMessage, subs: Sequence[Submission]
     return made
 
 
-def _answered(s: Session, parsed: ParsedMessage) -> Solicitation | None:
+def _answered(s: Session, parsed: ParsedMessage, subject: str) -> Solicitation | None:
     ids = [r for r in (parsed.in_reply_to, *parsed.references) if r]
     if ids:
         keys = s.exec(
@@ -170,19 +180,7 @@ def _answered(s: Session, parsed: ParsedMessage) -> Solicitation | None:
             found = s.get(Solicitation, int(key.split("|")[1]))
             if found is not None:
                 return found
-    return _by_subject(s, parsed.subject)
-
-
-def _answered_before(s: Session, subs: Sequence[Submission]) -> Solicitation | None:
-    """A corrected draft, sent in reply to its rejection (“回复：【需修改】…”), answers what the
-    draft it replaces answered by its subject."""
-    for sub in subs:
-        replaced = s.get(Submission, sub.replaces_id) if sub.replaces_id is not None else None
-        first = s.get(Message, replaced.message_row_id) if replaced is not None else None
-        found = _by_subject(s, first.subject or "") if first is not None else None
-        if found is not None:
-            return found
-    return None
+    return _by_subject(s, subject)
 
 
 def _by_subject(s: Session, subject: str) -> Solicitation | None:
