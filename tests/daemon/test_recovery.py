@@ -73,6 +73,17 @@ def _adopt(config: Config, title: str) -> None:
     engine.dispose()
 
 
+def _answer_the_solicitation(config: Config, dovecot: Account) -> None:
+    """The office registers 汛期安全 for 危化科 (due 30 June); 危化科 answers on 20 June."""
+    answer = mail("危化科", Draft("危化企业汛期检查"), subject="【约稿】汛期安全：危化企业汛期检查")
+    dovecot.append(answer, internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC))
+    with runtime(config, clock=Clock(), workers=1) as rt:
+        with session(rt.engine) as s:
+            register(s, config, Request("汛期安全", date(2025, 6, 30), ("危化科",)), created_by="cli",
+                     now=datetime(2025, 6, 2, tzinfo=UTC), notify=False)  # fmt: skip
+        rt.poller.run_pass()
+
+
 def test_the_restore_drill_rebuilds_a_lost_week_from_raw_mail_without_answering_again(
     tmp_path: Path, dovecot: Account, smtp: SmtpServer, config: Config
 ) -> None:
@@ -135,13 +146,7 @@ def test_a_rebuild_keeps_solicitation_answers_and_their_grades(
     """危化科 answered the 汛期安全 solicitation as response #1, which the office graded 1 by mail, then
     3 less 0.5 by hand; rebuilding from raw mail keeps that one response, its number and the last
     grade: the grading mail, read again, does not undo what came after it."""
-    answer = mail("危化科", Draft("危化企业汛期检查"), subject="【约稿】汛期安全：危化企业汛期检查")
-    dovecot.append(answer, internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC))
-    with runtime(config, clock=Clock(), workers=1) as rt:
-        with session(rt.engine) as s:
-            register(s, config, Request("汛期安全", date(2025, 6, 30), ("危化科",)), created_by="cli",
-                     now=datetime(2025, 6, 2, tzinfo=UTC), notify=False)  # fmt: skip
-        rt.poller.run_pass()
+    _answer_the_solicitation(config, dovecot)
     engine = make_engine(config.database_url())
     with session(engine) as s:
         [response] = s.exec(select(SolicitationResponse)).all()
@@ -213,13 +218,7 @@ def test_a_rebuild_run_again_after_a_crash_keeps_the_graded_answer(
     """A rebuild was killed halfway: the draft had been rebuilt once and linked to its solicitation
     again as a new, ungraded answer. Run again, the rebuild keeps the office's graded answer (its
     number and grade) and drops the leftover, whichever it meets first."""
-    answer = mail("危化科", Draft("危化企业汛期检查"), subject="【约稿】汛期安全：危化企业汛期检查")
-    dovecot.append(answer, internaldate=datetime(2025, 6, 20, 1, tzinfo=UTC))
-    with runtime(config, clock=Clock(), workers=1) as rt:
-        with session(rt.engine) as s:
-            register(s, config, Request("汛期安全", date(2025, 6, 30), ("危化科",)), created_by="cli",
-                     now=datetime(2025, 6, 2, tzinfo=UTC), notify=False)  # fmt: skip
-        rt.poller.run_pass()
+    _answer_the_solicitation(config, dovecot)
     engine = make_engine(config.database_url())
     with session(engine) as s:
         [graded] = s.exec(select(SolicitationResponse)).all()
