@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 
-from scoring.records import SubmissionRecord
+from scoring.records import AuthorRecord, SubmissionRecord
 
 QUANTUM = Decimal("0.0001")
 
@@ -70,8 +70,8 @@ def author_shares(
     parts = split_evenly(amount, len(authors))
     shares = []
     for author, part in zip(authors, parts, strict=True):
-        known = author.unit is not None and author.unit in units
-        unit = author.unit if known and author.unit is not None else sender
+        unit = home_of(author, sender=sender, units=units)
+        known = author.unit is not None and unit == author.unit
         note = (
             f"撰稿人{author.name}"
             if len(authors) == 1
@@ -81,6 +81,11 @@ def author_shares(
             note += f"（{author.name}的单位未能识别，计入报送单位）"
         shares.append(Share(unit, author.name, part, note))
     return tuple(shares)
+
+
+def home_of(author: AuthorRecord, *, sender: str, units: Collection[str]) -> str:
+    """The unit an author's share rolls up to: theirs if configured, else the sending unit's."""
+    return author.unit if author.unit is not None and author.unit in units else sender
 
 
 @lru_cache(maxsize=4096)

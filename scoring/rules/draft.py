@@ -18,7 +18,7 @@ from scoring.context import Credit, MonthContext, article_of, credits
 from scoring.profile import Article, RuleSet
 from scoring.records import DraftTally, SubmissionRecord
 from scoring.results import Line
-from scoring.split import author_shares, fmt, split_evenly
+from scoring.split import author_shares, fmt, home_of, split_evenly
 
 
 class DraftRule:
@@ -85,10 +85,10 @@ class DraftRule:
         """What `_itemized` gives, added up per unit and author: one line each.
 
         The shares are those of split.author_shares, worked out here without their notes (a
-        province's year is 100,000 drafts): each author's part counted first, then multiplied.
+        province's year is 100,000 drafts; the notes cost ~10% of `scores --year`): each author's
+        part counted first, then multiplied.
         """
         units, split = ctx.ledger.unit_names, rules.split_authors
-        parts: dict[tuple[Decimal, int], tuple[Decimal, ...]] = {}
         counts: dict[tuple[str, str | None, Decimal], int] = {}
         for sub, _, amount in self._drafts(ctx, sender, rules, per_draft, cap):
             authors = sub.authors
@@ -99,12 +99,8 @@ class DraftRule:
                 key = (sender, person, amount)
                 counts[key] = counts.get(key, 0) + 1
                 continue
-            shares = parts.get((amount, len(authors)))
-            if shares is None:
-                shares = parts[(amount, len(authors))] = split_evenly(amount, len(authors))
-            for author, part in zip(authors, shares, strict=True):
-                home = author.unit if author.unit is not None and author.unit in units else sender
-                key = (home, author.name, part)
+            for author, part in zip(authors, split_evenly(amount, len(authors)), strict=True):
+                key = (home_of(author, sender=sender, units=units), author.name, part)
                 counts[key] = counts.get(key, 0) + 1
         totals: dict[tuple[str, str | None], tuple[Decimal, int]] = {}
         for (home, person, part), count in counts.items():
